@@ -1,0 +1,44 @@
+"""lucy: batched LU factorisation with partial pivoting.
+
+A drop-in, much faster replacement for :func:`scipy.linalg.lu_factor`,
+:func:`scipy.linalg.lu` and :func:`scipy.linalg.lu_solve` on stacks of
+matrices ``(..., M, N)``, factored in parallel with the GIL released.
+
+Conventions: pivots ``piv`` are int32, 0-based LAPACK row swaps (SciPy's);
+``lu`` matrices are column-major; results have SciPy's dtype for the input.
+"""
+
+import os as _os
+
+from ._api import lu, lu_factor, lu_factor_ex, lu_solve
+from ._config import show_config
+from ._threads import get_workers, set_workers
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "lu_factor",
+    "lu_factor_ex",
+    "lu",
+    "lu_solve",
+    "set_workers",
+    "get_workers",
+    "show_config",
+    "get_include",
+]
+
+
+def get_include():
+    """Directory holding lucy's installed ``.pxd`` files.
+
+    Add it to Cython's include path to ``cimport`` lucy (for example
+    ``cython -I $(python -c "import lucy; print(lucy.get_include())")``;
+    the directory that contains the ``lucy`` package is returned).
+
+    Examples
+    --------
+    >>> import os, lucy
+    >>> os.path.exists(os.path.join(lucy.get_include(), "lucy", "__init__.pxd"))
+    True
+    """
+    return _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))

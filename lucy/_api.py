@@ -1,0 +1,564 @@
+"""lucy's public functions: validation, dtype and shape rules, warnings.
+
+Each function checks its arguments, allocates its outputs, and makes one call
+into the compiled batch loops of ``lucy._batch``; there is no Python loop over
+the batch.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.linalg import LinAlgWarning
+
+from . import _batch
+from ._dtypes import as_numeric_array, real_dtype, result_dtype
+from ._threads import blas_single_threaded, resolve_workers
+
+__all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve"]
+
+# Below this much arithmetic (multiply-adds, summed over the batch) a call
+# runs on one thread: starting a team of threads costs more than it saves.
+_PARALLEL_MIN_WORK = 100_000
+# LAPACK takes C int dimensions.
+_MAX_DIM = 2**31 - 1
+
+
+def _plan_threads(workers, batch_size, work_per_item):
+    threads = min(resolve_workers(workers), batch_size)
+    if threads > 1 and batch_size * work_per_item < _PARALLEL_MIN_WORK:
+        return 1
+    return max(threads, 1)
+
+
+def _lu_work(m, n):
+    """Multiply-adds of one m x n LU plus the copy into place."""
+    k = min(m, n)
+    return m * n * k - (m + n) * k * k // 2 + k**3 // 3 + m * n
+
+
+def _check_core_size(*dims, name="a"):
+    for d in dims:
+        if d > _MAX_DIM:
+            raise ValueError(f"{name} has a dimension of {d}, more than LAPACK "
+                             f"can index ({_MAX_DIM})")
+
+
+def _batch_index(info, flat):
+    idx = np.unravel_index(flat, info.shape)
+    return tuple(int(i) for i in idx)
+
+
+def _raise_nonfinite(info, names):
+    flat = np.flatnonzero(info == _batch.INFO_NONFINITE)
+    if flat.size:
+        where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, flat[0])})"
+        raise ValueError(f"{names} must not contain infs or NaNs{where}; "
+                         "pass check_finite=False to skip this check")
+
+
+def _warn_singular(info, func):
+    if info.size == 0 or info.max() <= 0:
+        return
+    flat = np.flatnonzero(info > 0)
+    first = _batch_index(info, flat[0])
+    diag = int(info[first])
+    if info.ndim == 0:
+        msg = f"Diagonal number {diag} is exactly zero. Singular matrix."
+    else:
+        msg = (f"{func}: {flat.size} of {info.size} matrices are singular; the "
+               f"first is at batch index {first} (diagonal number {diag} is "
+               "exactly zero). Use lucy.lu_factor_ex for the per-matrix info.")
+    warnings.warn(msg, LinAlgWarning, stacklevel=3)
+
+
+def _in_factor_layout(arr, dtype):
+    """Whether ``arr`` can hold lu_factor's result in place: the result dtype,
+    writeable, aligned, and each matrix column-major with the batch in C
+    order (the layout lu_factor returns)."""
+    if arr.dtype != dtype or not (arr.flags.writeable and arr.flags.aligned):
+        return False
+    if arr.ndim == 2:
+        return arr.flags.f_contiguous
+    return np.swapaxes(arr, -1, -2).flags.c_contiguous
+
+
+def _empty_factor_layout(batch, m, n, dtype):
+    """A (*batch, m, n) array whose matrices are column-major, batch in C order."""
+    return np.swapaxes(np.empty((*batch, n, m), dtype), -1, -2)
+
+
+def _factor(a, overwrite_a, check_finite, workers):
+    a1 = as_numeric_array(a, "a", 2)
+    dtype = result_dtype(a1)
+    *batch, m, n = a1.shape
+    _check_core_size(m, n)
+    k = min(m, n)
+    in_place = overwrite_a and _in_factor_layout(a1, dtype)
+    lu = a1 if in_place else _empty_factor_layout(batch, m, n, dtype)
+    piv = np.empty((*batch, k), np.int32)
+    info = np.zeros(batch, np.int32)
+    if lu.size == 0:
+        return lu, piv, info
+    if in_place:
+        src = lu
+    elif a1.dtype == dtype and a1.flags.aligned:
+        src = a1      # read in place by the kernels, whatever its strides
+    else:
+        # Other dtypes, byte orders or misaligned data: numpy casts straight
+        # into the output, which is then factored in place.
+        np.copyto(lu, a1, casting="unsafe")
+        src = lu
+    threads = _plan_threads(workers, info.size, _lu_work(m, n))
+    if max(m, n) > _batch.SMALL_N:
+        with blas_single_threaded:
+            _batch.factor(src, lu, piv, info, check_finite, threads)
+    else:
+        _batch.factor(src, lu, piv, info, check_finite, threads)
+    if check_finite:
+        _raise_nonfinite(info, "a")
+    return lu, piv, info
+
+
+_CONVENTIONS = """
+    The pivots ``piv`` are int32, 0-based, and are LAPACK's sequential row
+    interchanges: row ``i`` of the matrix was interchanged with row
+    ``piv[..., i]``, for i = 0, ..., K-1 in order. They are SciPy's pivots;
+    MLX's are the same numbers as uint32 and PyTorch's are these plus one.
+    ``lu`` holds U in its upper triangle and L, without its unit diagonal,
+    below it; each matrix of ``lu`` is stored column-major (the batch
+    dimensions in C order), the layout LAPACK works in, so no transpose back
+    is paid; for 2-D input this is exactly SciPy's result."""
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
+    """Compute the pivoted LU decomposition of each matrix in a stack.
+
+    The decomposition is ``A = P @ L @ U`` with P a permutation matrix, L
+    lower triangular (trapezoidal) with unit diagonal and U upper triangular
+    (trapezoidal). A drop-in for :func:`scipy.linalg.lu_factor` that takes
+    stacks ``(..., M, N)`` and factors them in parallel.
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        Matrices to decompose. Any numeric dtype; the computation runs in
+        SciPy's dtype for it (float32 for bool, int8/16, uint8/16, float16
+        and float32; float64 for wider integers, float64 and longdouble;
+        complex64; complex128 for complex128 and clongdouble).
+    overwrite_a : bool, optional
+        Allow the factors to be written over ``a``. This happens, with no
+        copy at all, only when ``a`` is a writeable array already in the
+        output layout (the result dtype, each matrix column-major with the
+        batch dimensions in C order, e.g. a Fortran-ordered 2-D array);
+        then the returned ``lu`` is ``a``. Otherwise ``a`` is left alone.
+    check_finite : bool, optional
+        Check that the input contains only finite numbers (the check is
+        fused into the copy and costs little). With False, inf or NaN input
+        gives meaningless factors but never a crash.
+    workers : int, optional, keyword-only
+        Threads to use: a positive count, or negative to count back from
+        the number of usable cores (-1: all). Default: :func:`get_workers`.
+        The result is identical for any value.
+
+    Returns
+    -------
+    lu : (..., M, N) ndarray
+        L and U of each matrix in one array (see Notes).
+    piv : (..., K) ndarray of int32
+        Pivot indices, ``K = min(M, N)``: row ``i`` of the matrix was
+        interchanged with row ``piv[..., i]``.
+
+    Raises
+    ------
+    ValueError
+        If ``a`` has fewer than 2 dimensions, or contains inf or NaN with
+        ``check_finite=True``.
+    TypeError
+        If ``a`` does not hold numbers (strings, datetimes, objects).
+
+    Warns
+    -----
+    scipy.linalg.LinAlgWarning
+        Once per call when some matrices are exactly singular (a zero on
+        U's diagonal), saying how many and where the first one is. The
+        factorization is still returned and valid. Use
+        :func:`lu_factor_ex` to get the per-matrix status instead.
+
+    See Also
+    --------
+    lu_factor_ex : the same, returning per-matrix ``info`` instead of warning
+    lu_solve : solve with the factorization
+    lu : P, L and U as separate arrays
+    lu_unpack : P, L, U from ``(lu, piv)`` without factoring again
+
+    Notes
+    -----%s
+
+    Empty matrices (M or N zero) and zero-size batches return empty results
+    (SciPy raises for zero-size batches). For empty input the result has
+    the computation dtype rather than the input's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lucy
+    >>> A = np.array([[2, 5, 8, 7], [5, 2, 2, 8], [7, 5, 6, 6], [5, 4, 4, 8]])
+    >>> lu, piv = lucy.lu_factor(A)
+    >>> piv
+    array([2, 2, 3, 3], dtype=int32)
+
+    Rebuild A from the factors: apply the row swaps to get ``perm`` with
+    ``A[perm] == L @ U``.
+
+    >>> L = np.tril(lu, k=-1) + np.eye(4)
+    >>> U = np.triu(lu)
+    >>> perm = lucy.pivots_to_permutation(piv)
+    >>> perm
+    array([2, 0, 3, 1], dtype=int32)
+    >>> np.allclose(A[perm], L @ U)
+    True
+
+    A stack of matrices is factored in one call, each matrix exactly as
+    SciPy factors it:
+
+    >>> import scipy.linalg
+    >>> stack = np.random.default_rng(0).standard_normal((1000, 6, 6))
+    >>> lu, piv = lucy.lu_factor(stack)
+    >>> lu.shape, piv.shape
+    ((1000, 6, 6), (1000, 6))
+    >>> lu7, piv7 = scipy.linalg.lu_factor(stack[7])
+    >>> np.allclose(lu[7], lu7), np.array_equal(piv[7], piv7)
+    (True, True)
+    """
+    lu, piv, info = _factor(a, overwrite_a, check_finite, workers)
+    _warn_singular(info, "lu_factor")
+    return lu, piv
+
+
+lu_factor.__doc__ = lu_factor.__doc__ % _CONVENTIONS
+
+
+def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
+    """LU decomposition of each matrix, with the per-matrix LAPACK status.
+
+    The same as :func:`lu_factor` but it never warns about singular
+    matrices: it returns LAPACK's ``info`` for each matrix instead, for code
+    that must know which matrices are singular (like
+    ``torch.linalg.lu_factor_ex``).
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        Matrices to decompose (see :func:`lu_factor`).
+    overwrite_a, check_finite : bool, optional
+        As in :func:`lu_factor`.
+    workers : int, optional, keyword-only
+        As in :func:`lu_factor`.
+
+    Returns
+    -------
+    lu : (..., M, N) ndarray
+        L and U of each matrix in one array, as from :func:`lu_factor`.
+    piv : (..., K) ndarray of int32
+        0-based pivot indices, as from :func:`lu_factor`.
+    info : (...) ndarray of int32
+        Per matrix: 0 if U has no zero on its diagonal, else ``j > 0``
+        where ``U[j-1, j-1]`` is the first exact zero. Shape ``()`` for a
+        single matrix.
+
+    See Also
+    --------
+    lu_factor
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lucy
+    >>> a = np.stack([np.eye(3), np.ones((3, 3)), 2 * np.eye(3)])
+    >>> lu, piv, info = lucy.lu_factor_ex(a)
+    >>> info
+    array([0, 2, 0], dtype=int32)
+    >>> np.flatnonzero(info)        # which matrices are singular
+    array([1])
+    """
+    return _factor(a, overwrite_a, check_finite, workers)
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
+       p_indices=False, *, workers=None):
+    """LU decomposition with partial pivoting of each matrix, as P, L, U.
+
+    A drop-in for :func:`scipy.linalg.lu` on ``(..., M, N)`` stacks. The
+    decomposition satisfies ``A == P @ L @ U``; with ``permute_l=True`` the
+    returned ``PL`` satisfies ``A == PL @ U``. The outputs are assembled in
+    the same compiled pass that factors each matrix.
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        Matrices to decompose (any numeric dtype, cast as in
+        :func:`lu_factor`).
+    permute_l : bool, optional
+        Return ``(PL, U)`` with ``PL = P @ L`` instead of ``(P, L, U)``.
+    overwrite_a : bool, optional
+        Accepted for compatibility; ``a`` is never written to (the outputs
+        are new arrays in any case).
+    check_finite : bool, optional
+        Check that the input contains only finite numbers.
+    p_indices : bool, optional
+        Return the permutation as row indices ``p`` (int32) with
+        ``A == L[p] @ U`` (batched: ``np.take_along_axis(L, p[..., None],
+        -2) @ U``) instead of a permutation matrix.
+    workers : int, optional, keyword-only
+        Threads to use (see :func:`lu_factor`).
+
+    Returns
+    -------
+    p : (..., M, M) ndarray or (..., M) ndarray of int32
+        Permutation matrices (real dtype: float32 for float32/complex64,
+        float64 otherwise), or row indices with ``p_indices=True``. Not
+        returned when ``permute_l=True``.
+    l : (..., M, K) ndarray
+        Unit lower triangular or trapezoidal, ``K = min(M, N)``.
+    pl : (..., M, K) ndarray
+        ``P @ L``, returned instead of ``p, l`` when ``permute_l=True``.
+    u : (..., K, N) ndarray
+        Upper triangular or trapezoidal.
+
+    See Also
+    --------
+    lu_factor : the compact form ``(lu, piv)``, faster and smaller
+    lu_unpack : P, L, U from ``(lu, piv)`` without factoring again
+
+    Notes
+    -----
+    Singular matrices give a valid decomposition and no warning, as in
+    SciPy; use :func:`lu_factor_ex` to find them. ``p_indices`` are int32
+    for every shape (SciPy returns int64 for 1 x 1 matrices). The outputs
+    are C-ordered. ``p`` is the inverse of the permutation ``perm`` of
+    :func:`pivots_to_permutation` (``A[perm] == L @ U``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lucy
+    >>> A = np.array([[2, 5, 8, 7], [5, 2, 2, 8], [7, 5, 6, 6], [5, 4, 4, 8]])
+    >>> p, l, u = lucy.lu(A)
+    >>> np.allclose(A, p @ l @ u)
+    True
+    >>> p, _, _ = lucy.lu(A, p_indices=True)
+    >>> p
+    array([1, 3, 0, 2], dtype=int32)
+    >>> np.allclose(A, l[p] @ u)
+    True
+
+    Stacks, including tall and wide matrices:
+
+    >>> A = np.random.default_rng(0).uniform(-4, 4, size=(3, 2, 4, 6))
+    >>> p, l, u = lucy.lu(A)
+    >>> p.shape, l.shape, u.shape
+    ((3, 2, 4, 4), (3, 2, 4, 4), (3, 2, 4, 6))
+    >>> np.allclose(A, p @ l @ u)
+    True
+    >>> pl, u = lucy.lu(A, permute_l=True)
+    >>> np.allclose(A, pl @ u)
+    True
+    """
+    a1 = as_numeric_array(a, "a", 2)
+    dtype = result_dtype(a1)
+    *batch, m, n = a1.shape
+    _check_core_size(m, n)
+    k = min(m, n)
+    lower = np.empty((*batch, m, k), dtype)
+    upper = np.empty((*batch, k, n), dtype)
+    if permute_l:
+        perm_kind, perm = 0, None
+    elif p_indices:
+        perm_kind, perm = 1, np.empty((*batch, m), np.int32)
+    else:
+        # zeros is calloc: untouched pages cost nothing; the kernel writes the ones.
+        perm_kind, perm = 2, np.zeros((*batch, m, m), real_dtype(dtype))
+    outputs = (lower, upper) if permute_l else (perm, lower, upper)
+    info = np.zeros(batch, np.int32)
+    if a1.size == 0:
+        return outputs
+    if a1.dtype == dtype and a1.flags.aligned:
+        src = a1
+    else:
+        # Cast into whichever output has a's shape; the kernel reads each
+        # matrix into its work matrix before writing that output's slot.
+        src = upper if m <= n else lower
+        np.copyto(src, a1, casting="unsafe")
+    threads = _plan_threads(workers, info.size, _lu_work(m, n) + m * m)
+    work = np.empty(threads * m * n, dtype)
+    iwork = np.empty(threads * (k + m), np.int32)
+    args = (src, perm, lower, upper, info, perm_kind, work, iwork,
+            check_finite, threads)
+    if max(m, n) > _batch.SMALL_N:
+        with blas_single_threaded:
+            _batch.lu(*args)
+    else:
+        _batch.lu(*args)
+    if check_finite:
+        _raise_nonfinite(info, "a")
+    return outputs
+
+
+_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
+
+
+def _as_pivots(piv, m):
+    piv = np.asarray(piv)
+    if piv.dtype.kind not in "iu":
+        raise TypeError(f"piv must hold integers, not dtype {piv.dtype}")
+    if piv.ndim < 1 or piv.shape[-1] != m:
+        raise ValueError(f"piv must have shape (..., {m}) to match lu, "
+                         f"got {piv.shape}")
+    native = piv.dtype.isnative and piv.flags.aligned
+    if native and piv.dtype in (np.dtype(np.int32), np.dtype(np.int64)):
+        return piv
+    if piv.dtype == np.uint64 and piv.size and piv.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"piv must hold row indices in [0, {m})")
+    return piv.astype(np.int64)
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
+             workers=None):
+    """Solve ``a x = b`` for each matrix, given the LU factorization of ``a``.
+
+    A drop-in for :func:`scipy.linalg.lu_solve` that takes stacks: the batch
+    dimensions of ``lu``, ``piv`` and ``b`` broadcast against each other.
+
+    Parameters
+    ----------
+    lu_and_piv : tuple of (lu, piv)
+        Factorization from :func:`lu_factor` (or SciPy's): ``lu`` of shape
+        ``(..., M, M)`` and ``piv`` of shape ``(..., M)`` with 0-based pivots
+        (any integer dtype). Pivots outside ``[0, M)`` raise ValueError (they
+        would make LAPACK read and write out of bounds). ``piv`` is never
+        modified.
+    b : array_like
+        Right-hand side. 1-D ``b`` of shape ``(M,)`` is one vector; with 2
+        or more dimensions ``b`` is ``(..., M, NRHS)``, as in SciPy.
+    trans : {0, 1, 2}, optional
+        The system to solve: 0 for ``a x = b``, 1 for ``a^T x = b``, 2 for
+        ``a^H x = b``. ('N', 'T', 'C' are accepted too.)
+    overwrite_b : bool, optional
+        Allow the solution to be written over ``b``. This happens only when
+        ``b`` is a writeable array of the result dtype whose matrices are
+        column-major (batch in C order; a Fortran-ordered 2-D or a
+        contiguous 1-D array) and no broadcasting enlarges it; the returned
+        ``x`` is then ``b``. Otherwise ``b`` is left alone.
+    check_finite : bool, optional
+        Check that ``lu`` and ``b`` contain only finite numbers.
+    workers : int, optional, keyword-only
+        Threads to use (see :func:`lu_factor`).
+
+    Returns
+    -------
+    x : ndarray
+        Solution, of shape ``(*batch, M)`` for 1-D ``b`` or
+        ``(*batch, M, NRHS)``, where ``batch`` is the broadcast batch shape;
+        dtype as SciPy's (the common LAPACK dtype of ``lu`` and ``b``).
+
+    Raises
+    ------
+    ValueError
+        For non-square ``lu``, mismatched or non-broadcastable shapes,
+        ``trans`` other than 0, 1, 2, pivots outside ``[0, M)``, or inf/NaN
+        with ``check_finite=True``.
+    TypeError
+        For non-numeric ``lu``/``b`` or non-integer ``piv``.
+
+    Notes
+    -----
+    A singular ``lu`` (a zero on U's diagonal) gives inf/NaN in ``x`` and
+    no error, as in SciPy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lucy
+    >>> A = np.array([[2, 5, 8, 7], [5, 2, 2, 8], [7, 5, 6, 6], [5, 4, 4, 8]])
+    >>> b = np.array([1, 1, 1, 1])
+    >>> x = lucy.lu_solve(lucy.lu_factor(A), b)
+    >>> np.allclose(A @ x, b)
+    True
+
+    One factorization per matrix of a stack, many right-hand sides each:
+
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((500, 5, 5))
+    >>> B = rng.standard_normal((500, 5, 3))
+    >>> X = lucy.lu_solve(lucy.lu_factor(A), B)
+    >>> X.shape, np.allclose(A @ X, B)
+    ((500, 5, 3), True)
+    """
+    try:
+        lu_arr, piv = lu_and_piv
+    except (TypeError, ValueError):
+        raise TypeError("lu_and_piv must be the pair (lu, piv) returned by "
+                        "lu_factor") from None
+    lu_arr = as_numeric_array(lu_arr, "lu", 2)
+    b1 = as_numeric_array(b, "b", 1)
+    try:
+        trans_code = _TRANS[trans]
+    except (KeyError, TypeError):
+        raise ValueError(f"trans must be 0, 1 or 2, got {trans!r}") from None
+    m = lu_arr.shape[-1]
+    if lu_arr.shape[-2] != m:
+        raise ValueError(f"lu must be square, shape (..., M, M), got {lu_arr.shape}")
+    _check_core_size(m, name="lu")
+    piv = _as_pivots(piv, m)
+    vector = b1.ndim == 1
+    b_mat = b1[:, None] if vector else b1
+    if b_mat.shape[-2] != m:
+        raise ValueError(f"Shapes of lu {lu_arr.shape} and b {b1.shape} are "
+                         "incompatible: b must have M rows")
+    nrhs = b_mat.shape[-1]
+    try:
+        batch = np.broadcast_shapes(lu_arr.shape[:-2], piv.shape[:-1], b_mat.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"batch shapes of lu {lu_arr.shape[:-2]}, piv {piv.shape[:-1]} and "
+            f"b {b_mat.shape[:-2]} do not broadcast together") from None
+    dtype = result_dtype(lu_arr, b1)
+
+    in_place = (overwrite_b and batch == b_mat.shape[:-2]
+                and _in_factor_layout(b_mat, dtype))
+    x_mat = b_mat if in_place else _empty_factor_layout(batch, m, nrhs, dtype)
+    x = x_mat[..., 0] if vector else x_mat
+    if in_place and vector:
+        x = b1
+    info = np.zeros(batch, np.int32)
+    if x_mat.size == 0:
+        return x
+    if lu_arr.dtype != dtype or not lu_arr.flags.aligned:
+        # Mixed precisions (e.g. a float32 lu with float64 b): the one case
+        # that converts a whole input up front.
+        lu_arr = lu_arr.astype(dtype)
+    if in_place:
+        rhs = x_mat
+    elif b_mat.dtype == dtype and b_mat.flags.aligned:
+        rhs = np.broadcast_to(b_mat, (*batch, m, nrhs))
+    else:
+        np.copyto(x_mat, b_mat, casting="unsafe")
+        rhs = x_mat
+    threads = _plan_threads(workers, info.size, m * m * (nrhs + 1) + m * nrhs)
+    work = np.empty(threads * m * m, dtype)
+    iwork = np.empty(threads * m, np.int32)
+    args = (np.broadcast_to(lu_arr, (*batch, m, m)),
+            np.broadcast_to(piv, (*batch, m)), rhs, x_mat, info, trans_code,
+            work, iwork, check_finite, threads)
+    if max(m, nrhs) > _batch.SMALL_N:
+        with blas_single_threaded:
+            _batch.solve(*args)
+    else:
+        _batch.solve(*args)
+    if check_finite:
+        _raise_nonfinite(info, "lu and b")
+    bad = np.flatnonzero(info == _batch.INFO_BAD_PIVOT)
+    if bad.size:
+        where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, bad[0])})"
+        raise ValueError(f"piv must hold row indices in [0, {m}){where}")
+    return x

@@ -1,0 +1,405 @@
+"""Batch loops: lucy's compiled layer.
+
+Each public operation is one function here, called once per Python call with
+arrays the Python layer has already validated, broadcast and allocated. The
+GIL is released for the whole loop; matrices are spread over OpenMP threads
+with ``prange`` and each one goes through the single-matrix kernels of
+``_matrix.pxd``. Nothing here raises for a bad matrix: a per-matrix status is
+written to ``info`` and the Python layer turns it into warnings or errors
+after the parallel region has ended.
+
+Operands are described by ``Operand``/``Batch`` (pointer, byte strides of the
+batch dimensions and of the two core dimensions), so any layout numpy can
+express (negative or zero strides, Fortran order, views) is read in place
+without a temporary of the batch's size.
+"""
+cimport cython
+cimport numpy as cnp
+from cython.parallel cimport prange
+from libc.stdint cimport int32_t
+
+from lucy._lapack cimport lapack_t, lapack_int, getrs
+from lucy cimport _matrix as mk
+from lucy._openmp cimport LUCY_OPENMP_ENABLED, omp_get_max_threads, omp_get_thread_num
+
+cnp.import_array()
+
+cdef enum:
+    MAX_BATCH_DIMS = 64             # NumPy's NPY_MAXDIMS
+    # Per-matrix status codes beyond LAPACK's own info (0 or a column > 0).
+    NONFINITE = -2147483647 - 1     # the matrix holds inf or NaN
+    BAD_PIVOT = -2147483647         # a pivot outside [0, M) (lu_solve)
+
+INFO_NONFINITE = NONFINITE
+INFO_BAD_PIVOT = BAD_PIVOT
+# Matrices up to this size in both dimensions never reach LAPACK.
+SMALL_N = mk.SMALL_N
+
+
+def openmp_enabled():
+    """Whether the kernels were compiled with OpenMP."""
+    return bool(LUCY_OPENMP_ENABLED)
+
+
+def openmp_max_threads():
+    """Threads an OpenMP region started now from this thread would get
+    (OMP_NUM_THREADS, omp_set_num_threads, threadpoolctl limits)."""
+    return omp_get_max_threads()
+
+
+def lapack_int_size():
+    """Bytes in a LAPACK integer as compiled in (4: LP64)."""
+    return sizeof(lapack_int)
+
+
+# ---------------------------------------------------------------------------
+# Operand descriptions
+
+cdef struct Batch:
+    int ndim
+    Py_ssize_t size
+    Py_ssize_t shape[MAX_BATCH_DIMS]
+
+cdef struct Operand:
+    char* data
+    Py_ssize_t row_stride       # bytes between rows (axis -2)
+    Py_ssize_t col_stride       # bytes between columns (axis -1)
+    Py_ssize_t strides[MAX_BATCH_DIMS]
+
+
+cdef void describe(cnp.ndarray arr, int core_ndim, Batch* batch,
+                   Operand* op) noexcept:
+    """Fill ``op`` for ``arr`` whose leading dims are ``batch``'s shape."""
+    cdef int d, nd = cnp.PyArray_NDIM(arr)
+    cdef cnp.npy_intp* strides = cnp.PyArray_STRIDES(arr)
+    op.data = <char*>cnp.PyArray_DATA(arr)
+    op.row_stride = strides[nd - core_ndim] if core_ndim >= 1 else 0
+    op.col_stride = strides[nd - core_ndim + 1] if core_ndim >= 2 else 0
+    for d in range(batch.ndim):
+        op.strides[d] = strides[d]
+
+
+cdef Batch batch_of(cnp.ndarray arr, int core_ndim) except *:
+    cdef Batch b
+    cdef int d
+    b.ndim = cnp.PyArray_NDIM(arr) - core_ndim
+    if b.ndim > MAX_BATCH_DIMS:
+        raise ValueError("too many batch dimensions")
+    b.size = 1
+    for d in range(b.ndim):
+        b.shape[d] = cnp.PyArray_DIM(arr, d)
+        b.size *= b.shape[d]
+    return b
+
+
+cdef void collapse(Batch* b, Operand** ops, int nops) noexcept:
+    """Merge adjacent batch dimensions that every operand walks as one
+    (stride[d] == stride[d+1] * shape[d+1]) and drop length-1 dimensions, so
+    the usual case becomes one dimension and offsets need no division."""
+    cdef int d, out = 0, k
+    cdef bint mergeable
+    for d in range(b.ndim):
+        if b.shape[d] == 1:
+            continue
+        mergeable = out > 0
+        if mergeable:
+            for k in range(nops):
+                if ops[k].strides[out - 1] != ops[k].strides[d] * b.shape[d]:
+                    mergeable = False
+                    break
+        if mergeable:
+            b.shape[out - 1] *= b.shape[d]
+            for k in range(nops):
+                ops[k].strides[out - 1] = ops[k].strides[d]
+        else:
+            b.shape[out] = b.shape[d]
+            for k in range(nops):
+                ops[k].strides[out] = ops[k].strides[d]
+            out += 1
+    b.ndim = out
+
+
+cdef inline char* at(const Batch* b, const Operand* op, Py_ssize_t i) noexcept nogil:
+    """Address of batch item ``i`` (C order over the batch shape) of ``op``."""
+    cdef Py_ssize_t off = 0, d
+    if b.ndim == 1:
+        return op.data + i * op.strides[0]
+    for d in range(b.ndim - 1, -1, -1):
+        off += (i % b.shape[d]) * op.strides[d]
+        i = i // b.shape[d]
+    return op.data + off
+
+
+cdef int type_index(cnp.ndarray arr) except -1:
+    """The one dtype dispatch: 0..3 for float32, float64, complex64, complex128."""
+    cdef int t = cnp.PyArray_TYPE(arr)
+    if t == cnp.NPY_FLOAT32:
+        return 0
+    if t == cnp.NPY_FLOAT64:
+        return 1
+    if t == cnp.NPY_COMPLEX64:
+        return 2
+    if t == cnp.NPY_COMPLEX128:
+        return 3
+    raise TypeError(f"lucy kernels take float32/64 or complex64/128, not {arr.dtype}")
+
+
+# ---------------------------------------------------------------------------
+# lu_factor
+
+cdef inline void factor_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
+                             const Operand* src, const Operand* lu,
+                             const Operand* piv, const Operand* info,
+                             Py_ssize_t m, Py_ssize_t n, bint in_place,
+                             bint check_finite) noexcept nogil:
+    cdef lapack_t* a = <lapack_t*>at(b, lu, i)
+    cdef int32_t* status = <int32_t*>at(b, info, i)
+    # numpy gives a length-1 axis any stride: with one column, lda is moot.
+    cdef Py_ssize_t lda = lu.col_stride // <Py_ssize_t>sizeof(lapack_t) if n > 1 else m
+    if not in_place:
+        mk.load_fortran(at(b, src, i), src.row_stride, src.col_stride, a, m, n, lda)
+    if check_finite and not mk.all_finite(a, m, n, lda):
+        status[0] = NONFINITE
+        return
+    status[0] = mk.factor_in_place(m, n, a, lda, <int32_t*>at(b, piv, i))
+
+
+cdef void factor_loop(lapack_t* tag, Batch* b, Operand* src, Operand* lu,
+                      Operand* piv, Operand* info, Py_ssize_t m, Py_ssize_t n,
+                      bint in_place, bint check_finite,
+                      int num_threads) noexcept nogil:
+    cdef Py_ssize_t i
+    if num_threads <= 1:
+        for i in range(b.size):
+            factor_item(tag, i, b, src, lu, piv, info, m, n, in_place, check_finite)
+    else:
+        for i in prange(b.size, num_threads=num_threads, schedule='guided'):
+            factor_item(tag, i, b, src, lu, piv, info, m, n, in_place, check_finite)
+
+
+def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray info,
+           bint check_finite, int num_threads):
+    """Factor every (M, N) matrix of ``src`` into ``lu`` (same dtype, each
+    matrix column-major with leading dimension lu.strides[-1] / itemsize),
+    0-based pivots into int32 ``piv`` (..., K), status into int32 ``info``.
+
+    ``src is lu`` factors in place. ``src`` may have any strides."""
+    cdef Batch b = batch_of(lu, 2)
+    cdef Operand o_src, o_lu, o_piv, o_info
+    cdef Operand* ops[4]
+    cdef Py_ssize_t m = cnp.PyArray_DIM(lu, b.ndim), n = cnp.PyArray_DIM(lu, b.ndim + 1)
+    cdef bint in_place = src is lu
+    cdef int t = type_index(lu)
+    describe(src, 2, &b, &o_src)
+    describe(lu, 2, &b, &o_lu)
+    describe(piv, 1, &b, &o_piv)
+    describe(info, 0, &b, &o_info)
+    ops[0] = &o_src; ops[1] = &o_lu; ops[2] = &o_piv; ops[3] = &o_info
+    collapse(&b, ops, 4)
+    with nogil:
+        if t == 0:
+            factor_loop(<float*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+        elif t == 1:
+            factor_loop(<double*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+        elif t == 2:
+            factor_loop(<float complex*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+        else:
+            factor_loop(<double complex*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+
+
+# ---------------------------------------------------------------------------
+# lu: P, L, U (or PL, U) built from a per-thread column-major work matrix
+
+cdef enum PermKind:
+    PERM_NONE = 0       # permute_l: no permutation output
+    PERM_INDICES = 1    # p_indices: int32 p with A == L[p] @ U
+    PERM_MATRIX = 2     # P (real dtype) with A == P @ L @ U
+
+
+cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
+                         const Operand* src, const Operand* perm_out,
+                         int perm_kind, const Operand* lower,
+                         const Operand* upper, const Operand* info,
+                         Py_ssize_t m, Py_ssize_t n, bint check_finite,
+                         lapack_t* work, int32_t* piv,
+                         int32_t* perm) noexcept nogil:
+    cdef Py_ssize_t k = m if m < n else n, j, r
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
+    cdef int32_t* status = <int32_t*>at(b, info, i)
+    cdef char* p_out
+    mk.load_fortran(at(b, src, i), src.row_stride, src.col_stride, work, m, n, m)
+    if check_finite and not mk.all_finite(work, m, n, m):
+        status[0] = NONFINITE
+        return
+    status[0] = mk.factor_in_place(m, n, work, m, piv)
+    mk.swaps_to_perm(piv, k, m, perm)
+    mk.write_upper(work, k, n, m, <lapack_t*>at(b, upper, i),
+                   upper.row_stride // sz, upper.col_stride // sz)
+    if perm_kind == PERM_NONE:
+        # PL = L[p] with p the inverse of perm: row i of L lands on row perm[i].
+        mk.write_lower(work, m, k, m, <lapack_t*>at(b, lower, i),
+                       lower.row_stride // sz, lower.col_stride // sz, perm)
+        return
+    mk.write_lower(work, m, k, m, <lapack_t*>at(b, lower, i),
+                   lower.row_stride // sz, lower.col_stride // sz, NULL)
+    p_out = at(b, perm_out, i)
+    if perm_kind == PERM_INDICES:
+        for j in range(m):
+            (<int32_t*>(p_out + perm[j] * perm_out.row_stride))[0] = <int32_t>j
+    else:
+        # P[perm[j], j] = 1 on a zero-filled (calloc'd) output of the real dtype.
+        for j in range(m):
+            r = perm[j]
+            if lapack_t is float or lapack_t is cython.floatcomplex:
+                (<float*>(p_out + r * perm_out.row_stride + j * perm_out.col_stride))[0] = 1
+            else:
+                (<double*>(p_out + r * perm_out.row_stride + j * perm_out.col_stride))[0] = 1
+
+
+cdef void lu_loop(lapack_t* work, int32_t* iwork, Batch* b, Operand* src,
+                  Operand* perm_out, int perm_kind, Operand* lower,
+                  Operand* upper, Operand* info, Py_ssize_t m, Py_ssize_t n,
+                  bint check_finite, int num_threads) noexcept nogil:
+    # Scratch per thread: an m x n work matrix and k + m pivot/permutation
+    # entries, preallocated by the caller for ``num_threads`` threads.
+    cdef Py_ssize_t i, t, k = m if m < n else n
+    cdef Py_ssize_t wsize = m * n, isize = k + m
+    if num_threads <= 1:
+        for i in range(b.size):
+            lu_item(work, i, b, src, perm_out, perm_kind, lower, upper, info,
+                    m, n, check_finite, work, iwork, iwork + k)
+    else:
+        for i in prange(b.size, num_threads=num_threads, schedule='guided'):
+            t = omp_get_thread_num()
+            lu_item(work, i, b, src, perm_out, perm_kind, lower, upper, info,
+                    m, n, check_finite, work + t * wsize, iwork + t * isize,
+                    iwork + t * isize + k)
+
+
+def lu(cnp.ndarray src, perm_out, cnp.ndarray lower, cnp.ndarray upper,
+       cnp.ndarray info, int perm_kind, cnp.ndarray work, cnp.ndarray iwork,
+       bint check_finite, int num_threads):
+    """P, L, U of every matrix of ``src`` (dtype of ``lower``).
+
+    ``perm_kind`` 0: ``lower`` receives PL = P @ L and ``perm_out`` is unused;
+    1: ``perm_out`` (..., M) int32 receives p with A == L[p] @ U;
+    2: ``perm_out`` (..., M, M), zero-filled, real dtype, receives P.
+    ``work`` holds num_threads * M * N elements of the dtype and ``iwork``
+    num_threads * (K + M) int32 entries."""
+    cdef Batch b = batch_of(src, 2)
+    cdef Operand o_src, o_perm, o_lower, o_upper, o_info
+    cdef Operand* ops[5]
+    cdef Py_ssize_t m = cnp.PyArray_DIM(src, b.ndim), n = cnp.PyArray_DIM(src, b.ndim + 1)
+    cdef int t = type_index(lower)
+    cdef void* w = cnp.PyArray_DATA(work)
+    cdef int32_t* iw = <int32_t*>cnp.PyArray_DATA(iwork)
+    describe(src, 2, &b, &o_src)
+    describe(perm_out if perm_kind != PERM_NONE else lower,
+             2 if perm_kind == PERM_MATRIX else (1 if perm_kind == PERM_INDICES else 2),
+             &b, &o_perm)
+    describe(lower, 2, &b, &o_lower)
+    describe(upper, 2, &b, &o_upper)
+    describe(info, 0, &b, &o_info)
+    ops[0] = &o_src; ops[1] = &o_perm; ops[2] = &o_lower; ops[3] = &o_upper; ops[4] = &o_info
+    collapse(&b, ops, 5)
+    with nogil:
+        if t == 0:
+            lu_loop(<float*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+        elif t == 1:
+            lu_loop(<double*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+        elif t == 2:
+            lu_loop(<float complex*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+        else:
+            lu_loop(<double complex*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+
+
+# ---------------------------------------------------------------------------
+# lu_solve
+
+cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
+                            const Operand* lu, const Operand* piv,
+                            bint piv_is_int64, const Operand* rhs,
+                            const Operand* x, const Operand* info,
+                            Py_ssize_t m, Py_ssize_t nrhs, char trans,
+                            bint in_place, bint check_finite,
+                            lapack_t* lu_work, lapack_int* ipiv) noexcept nogil:
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
+    cdef int32_t* status = <int32_t*>at(b, info, i)
+    cdef lapack_t* xa = <lapack_t*>at(b, x, i)
+    cdef lapack_t* a
+    cdef Py_ssize_t lda, ldx = x.col_stride // sz if nrhs > 1 else m
+    cdef lapack_int linfo = 0
+    if lu.row_stride == sz and lu.col_stride % sz == 0 and lu.col_stride >= m * sz:
+        # Column-major already (lucy's and SciPy's lu_factor output): use as is.
+        a = <lapack_t*>at(b, lu, i)
+        lda = lu.col_stride // sz
+    else:
+        a = lu_work
+        lda = m
+        mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, a, m, m, m)
+    if not in_place:
+        mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa, m, nrhs, ldx)
+    if check_finite and not (mk.all_finite(a, m, m, lda)
+                             and mk.all_finite(xa, m, nrhs, ldx)):
+        status[0] = NONFINITE
+        return
+    if not mk.pivots_to_lapack(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, ipiv):
+        status[0] = BAD_PIVOT
+        return
+    getrs(trans, <lapack_int>m, <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa,
+          <lapack_int>ldx, &linfo)
+    status[0] = linfo
+
+
+cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, Batch* b,
+                     Operand* lu, Operand* piv, bint piv_is_int64, Operand* rhs,
+                     Operand* x, Operand* info, Py_ssize_t m, Py_ssize_t nrhs,
+                     char trans, bint in_place, bint check_finite,
+                     int num_threads) noexcept nogil:
+    cdef Py_ssize_t i, t
+    if num_threads <= 1:
+        for i in range(b.size):
+            solve_item(lu_work, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
+                       nrhs, trans, in_place, check_finite, lu_work, ipiv)
+    else:
+        for i in prange(b.size, num_threads=num_threads, schedule='guided'):
+            t = omp_get_thread_num()
+            solve_item(lu_work, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
+                       nrhs, trans, in_place, check_finite,
+                       lu_work + t * m * m, ipiv + t * m)
+
+
+def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
+          cnp.ndarray info, int trans, cnp.ndarray work, cnp.ndarray iwork,
+          bint check_finite, int num_threads):
+    """Solve op(A) X = B for every batch item. ``lu`` (..., M, M) and ``x``
+    share the dtype; ``piv`` (..., M) is int32 or int64 and validated here;
+    ``rhs`` (..., M, NRHS) is copied into ``x`` unless ``rhs is x``; ``x``
+    is column-major per matrix. ``work``/``iwork`` hold num_threads * M * M
+    elements and num_threads * M LAPACK integers."""
+    cdef Batch b = batch_of(x, 2)
+    cdef Operand o_lu, o_piv, o_rhs, o_x, o_info
+    cdef Operand* ops[5]
+    cdef Py_ssize_t m = cnp.PyArray_DIM(x, b.ndim), nrhs = cnp.PyArray_DIM(x, b.ndim + 1)
+    cdef int t = type_index(x)
+    cdef bint piv_is_int64 = cnp.PyArray_ITEMSIZE(piv) == 8
+    cdef bint in_place = rhs is x
+    cdef char tr = b'N' if trans == 0 else (b'T' if trans == 1 else b'C')
+    cdef void* w = cnp.PyArray_DATA(work)
+    cdef lapack_int* iw = <lapack_int*>cnp.PyArray_DATA(iwork)
+    describe(lu, 2, &b, &o_lu)
+    describe(piv, 1, &b, &o_piv)
+    describe(rhs, 2, &b, &o_rhs)
+    describe(x, 2, &b, &o_x)
+    describe(info, 0, &b, &o_info)
+    ops[0] = &o_lu; ops[1] = &o_piv; ops[2] = &o_rhs; ops[3] = &o_x; ops[4] = &o_info
+    collapse(&b, ops, 5)
+    with nogil:
+        if t == 0:
+            solve_loop(<float*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)
+        elif t == 1:
+            solve_loop(<double*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)
+        elif t == 2:
+            solve_loop(<float complex*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)
+        else:
+            solve_loop(<double complex*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)

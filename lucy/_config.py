@@ -1,0 +1,73 @@
+"""Build and runtime configuration, for bug reports and ``python -m lucy``."""
+
+import os
+import platform
+import sys
+
+import numpy as np
+import scipy
+
+from . import _batch
+from ._threads import get_workers
+
+__all__ = ["show_config", "config"]
+
+
+def _blas_libraries():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return []
+    ctl = ThreadpoolController().select(user_api="blas")
+    return [
+        {"library": lib.internal_api, "version": lib.version,
+         "threads": lib.num_threads, "path": lib.filepath}
+        for lib in ctl.lib_controllers
+    ]
+
+
+def config():
+    """lucy's configuration as a dict (see :func:`show_config`)."""
+    from . import __version__
+    return {
+        "lucy": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "openmp": _batch.openmp_enabled(),
+        "default_workers": get_workers(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "lapack": "scipy.linalg.cython_lapack",
+        "lapack_int_bytes": _batch.lapack_int_size(),
+        "small_matrix_kernel_max_n": _batch.SMALL_N,
+        "blas": _blas_libraries(),
+    }
+
+
+def show_config():
+    """Print how lucy was built and what it will use at run time.
+
+    Shows the versions, whether the kernels were compiled with OpenMP
+    (without it every batch runs on one thread), the default number of
+    workers, and the LAPACK/BLAS libraries (SciPy's) lucy calls.
+
+    Examples
+    --------
+    >>> import lucy
+    >>> lucy.show_config()  # doctest: +ELLIPSIS
+    lucy ...
+      openmp: on...
+    """
+    c = config()
+    print(f"lucy {c['lucy']} (Python {c['python']}, numpy {c['numpy']}, scipy {c['scipy']})")
+    print(f"  platform: {c['platform']}")
+    print(f"  openmp: {'on' if c['openmp'] else 'OFF (built without OpenMP: batches run serially)'}")
+    print(f"  default workers: {c['default_workers']} (usable cores: {c['usable_cpus']}, "
+          f"OMP_NUM_THREADS={c['OMP_NUM_THREADS']})")
+    print(f"  lapack: {c['lapack']} ({8 * c['lapack_int_bytes']}-bit integers); "
+          f"matrices up to {c['small_matrix_kernel_max_n']} x {c['small_matrix_kernel_max_n']} "
+          "use lucy's own kernel")
+    for lib in c["blas"]:
+        print(f"  blas: {lib['library']} {lib['version']}, {lib['threads']} threads, {lib['path']}")

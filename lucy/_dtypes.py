@@ -1,0 +1,71 @@
+"""Input conversion and the dtype rule: the one place that decides which
+LAPACK precision a call runs in."""
+
+import numpy as np
+
+__all__ = ["as_numeric_array", "result_dtype", "real_dtype"]
+
+# SciPy's rule (scipy.linalg.blas.find_best_blas_type), so every result has the
+# dtype SciPy gives for the same inputs: small ints, bool and float16 compute
+# in float32; wider ints, float64 and longdouble in float64; complex64 stays;
+# complex128 and clongdouble in complex128.
+_SCORE = {c: 1 for c in "?bBhHef"}
+_SCORE.update({c: 2 for c in "iIlLqQdgpP"})
+_SCORE.update({"F": 3, "D": 4, "G": 4})
+_DTYPE_OF_SCORE = {
+    1: np.dtype(np.float32),
+    2: np.dtype(np.float64),
+    3: np.dtype(np.complex64),
+    4: np.dtype(np.complex128),
+}
+
+
+def result_dtype(*arrays):
+    """The LAPACK dtype SciPy would compute ``arrays`` in together."""
+    scores = [_SCORE[a.dtype.char] for a in arrays]
+    best = max(scores)
+    # complex64 together with float64 needs complex128 (as SciPy does).
+    if best == 3 and 2 in scores:
+        best = 4
+    return _DTYPE_OF_SCORE[best]
+
+
+def real_dtype(dtype):
+    """float32 for float32/complex64, float64 for float64/complex128."""
+    return np.dtype(np.float32) if dtype.char in "fF" else np.dtype(np.float64)
+
+
+def as_numeric_array(a, name, min_ndim):
+    """``a`` as an ndarray of a numeric dtype, or a clear exception.
+
+    Object arrays are converted when every element is a real or complex
+    number; strings, bytes, datetimes, structured dtypes, masked arrays and
+    sparse matrices are refused (SciPy would silently parse strings and drop
+    masks)."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise ValueError(f"{name}: masked arrays are not supported")
+    if hasattr(a, "tocsr") or hasattr(a, "todense") and not isinstance(a, np.ndarray):
+        raise TypeError(f"{name}: sparse matrices are not supported; "
+                        "convert with .toarray() first")
+    arr = np.asarray(a)
+    if arr.dtype.char == "O":
+        arr = _convert_objects(arr, name)
+    elif arr.dtype.char not in _SCORE:
+        raise TypeError(f"{name} must hold numbers (bool, integer, float or "
+                        f"complex), not dtype {arr.dtype}")
+    if arr.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must be at least {min_ndim}-dimensional, "
+            f"got shape {arr.shape}"
+            + (" (a stack of matrices has shape (..., M, N))" if min_ndim == 2 else ""))
+    return arr
+
+
+def _convert_objects(arr, name):
+    for dtype in (np.float64, np.complex128):
+        try:
+            return arr.astype(dtype)
+        except (TypeError, ValueError):
+            continue
+    raise TypeError(f"{name} has dtype object with elements that are not "
+                    "real or complex numbers")

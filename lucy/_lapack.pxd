@@ -1,0 +1,47 @@
+# The one place where lucy meets LAPACK.
+#
+# Every kernel reaches LAPACK through SciPy's ``cython_lapack`` (function
+# pointers filled in when ``scipy.linalg.cython_lapack`` is imported), so lucy
+# uses exactly the LAPACK/BLAS that SciPy was built with and links none itself.
+cimport cython
+from scipy.linalg cimport cython_lapack
+
+# LAPACK's integer. SciPy's cython_lapack declares every LAPACK integer as C
+# ``int`` (LP64) on all of its builds, including those whose Fortran library
+# is ILP64 (SciPy then provides LP64 shims). Keeping one alias means an ILP64
+# interface would be a one-line change here; ``_lapack_int_size`` in the
+# batch module reports the width compiled in.
+ctypedef int lapack_int
+
+ctypedef fused lapack_t:
+    float
+    double
+    float complex
+    double complex
+
+
+cdef inline void getrf(lapack_int m, lapack_int n, lapack_t* a, lapack_int lda,
+                       lapack_int* ipiv, lapack_int* info) noexcept nogil:
+    """``?getrf``: LU with partial pivoting of an M x N column-major matrix."""
+    if lapack_t is float:
+        cython_lapack.sgetrf(&m, &n, a, &lda, ipiv, info)
+    elif lapack_t is double:
+        cython_lapack.dgetrf(&m, &n, a, &lda, ipiv, info)
+    elif lapack_t is cython.floatcomplex:
+        cython_lapack.cgetrf(&m, &n, a, &lda, ipiv, info)
+    else:
+        cython_lapack.zgetrf(&m, &n, a, &lda, ipiv, info)
+
+
+cdef inline void getrs(char trans, lapack_int n, lapack_int nrhs, lapack_t* a,
+                       lapack_int lda, lapack_int* ipiv, lapack_t* b,
+                       lapack_int ldb, lapack_int* info) noexcept nogil:
+    """``?getrs``: solve with the factors of ``?getrf`` (1-based ``ipiv``)."""
+    if lapack_t is float:
+        cython_lapack.sgetrs(&trans, &n, &nrhs, a, &lda, ipiv, b, &ldb, info)
+    elif lapack_t is double:
+        cython_lapack.dgetrs(&trans, &n, &nrhs, a, &lda, ipiv, b, &ldb, info)
+    elif lapack_t is cython.floatcomplex:
+        cython_lapack.cgetrs(&trans, &n, &nrhs, a, &lda, ipiv, b, &ldb, info)
+    else:
+        cython_lapack.zgetrs(&trans, &n, &nrhs, a, &lda, ipiv, b, &ldb, info)

@@ -1,0 +1,218 @@
+# Kernels for ONE matrix, shared by the batch loops (_batch.pyx) and the
+# public cimport API (cython_lu). All are ``inline noexcept nogil`` and touch
+# no Python object, so they can run inside any thread's ``prange``.
+#
+# Storage convention: a factored matrix is column-major with leading dimension
+# ``lda`` (LAPACK's layout). Anything else (the caller's input, lu()'s C-order
+# outputs) is described by element or byte strides and converted on the fly.
+#
+# Pivots are 0-based int32 row swaps everywhere (row j was interchanged with
+# row piv[j]); LAPACK's 1-based ``ipiv`` never leaves ``factor_in_place`` and
+# ``pivots_to_lapack``.
+from libc.stdint cimport int32_t, int64_t
+from libc.float cimport FLT_MIN, DBL_MIN
+cimport cython
+from lucy._lapack cimport lapack_t, lapack_int, getrf
+
+# Matrices with both dimensions up to this size are factored by ``getf2``
+# below instead of LAPACK: for them the cost of a LAPACK call (argument checks,
+# OpenBLAS's buffer lock and dispatch) is larger than the arithmetic.
+# See bench/ for the measurement behind the value.
+cdef enum:
+    SMALL_N = 32
+
+
+cdef inline double abs1(lapack_t x) noexcept nogil:
+    """LAPACK's pivot size: |x| for real, |re(x)| + |im(x)| for complex
+    (what i?amax compares), so lucy picks the pivots LAPACK picks."""
+    if lapack_t is float or lapack_t is double:
+        return x if x >= 0 else -x
+    else:
+        return ((x.real if x.real >= 0 else -x.real)
+                + (x.imag if x.imag >= 0 else -x.imag))
+
+
+cdef inline bint all_finite(const lapack_t* a, Py_ssize_t m, Py_ssize_t n,
+                            Py_ssize_t lda) noexcept nogil:
+    """True if the column-major m x n matrix holds no inf or NaN."""
+    # x * 0 is 0 for finite x and NaN for inf/NaN; one sum then tells.
+    cdef double acc = 0
+    cdef Py_ssize_t i, j
+    for j in range(n):
+        for i in range(m):
+            if lapack_t is float or lapack_t is double:
+                acc += a[i + j * lda] * 0
+            else:
+                acc += a[i + j * lda].real * 0 + a[i + j * lda].imag * 0
+    return acc == 0
+
+
+cdef inline void load_fortran(const char* src, Py_ssize_t row_stride,
+                              Py_ssize_t col_stride, lapack_t* dst,
+                              Py_ssize_t m, Py_ssize_t n,
+                              Py_ssize_t ldd) noexcept nogil:
+    """Copy an m x n matrix given by byte strides (any sign, any order) into
+    column-major ``dst`` with leading dimension ``ldd``.
+
+    Tiled so that transposing large matrices walks both sides in cache-sized
+    blocks instead of striding through a whole column per element."""
+    cdef Py_ssize_t i, j, i0, j0, i1, j1
+    cdef Py_ssize_t TILE = 32
+    cdef const char* col
+    if row_stride == <Py_ssize_t>sizeof(lapack_t):
+        # Columns are contiguous: a straight copy per column.
+        for j in range(n):
+            col = src + j * col_stride
+            for i in range(m):
+                dst[i + j * ldd] = (<const lapack_t*>col)[i]
+        return
+    j0 = 0
+    while j0 < n:
+        j1 = j0 + TILE if j0 + TILE < n else n
+        i0 = 0
+        while i0 < m:
+            i1 = i0 + TILE if i0 + TILE < m else m
+            for j in range(j0, j1):
+                col = src + j * col_stride
+                for i in range(i0, i1):
+                    dst[i + j * ldd] = (<const lapack_t*>(col + i * row_stride))[0]
+            i0 = i1
+        j0 = j1
+
+
+cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
+                             Py_ssize_t lda, int32_t* piv) noexcept nogil:
+    """Unblocked right-looking LU with partial pivoting (LAPACK's ?getf2
+    algorithm) for small matrices; 0-based pivots; returns LAPACK's info.
+
+    The pivot is the first entry of largest ``abs1`` in the column, as in
+    LAPACK, so the pivots equal LAPACK's whenever the candidates are not tied
+    to within rounding; the factors then agree to rounding."""
+    cdef Py_ssize_t k = m if m < n else n
+    cdef Py_ssize_t i, j, jj, p
+    cdef lapack_int info = 0
+    cdef double best, v, sfmin
+    cdef lapack_t pivot, t, r
+    cdef lapack_t* col
+    cdef lapack_t* other
+    if lapack_t is float or lapack_t is cython.floatcomplex:
+        sfmin = FLT_MIN
+    else:
+        sfmin = DBL_MIN
+    for j in range(k):
+        col = a + j * lda
+        p = j
+        best = abs1(col[j])
+        for i in range(j + 1, m):
+            v = abs1(col[i])
+            if v > best:
+                best = v
+                p = i
+        piv[j] = <int32_t>p
+        if best == 0:
+            # An exactly zero column below the diagonal: U[j, j] == 0.
+            # LAPACK records the first such column and carries on.
+            if info == 0:
+                info = <lapack_int>(j + 1)
+            continue
+        if p != j:
+            for jj in range(n):
+                t = a[j + jj * lda]
+                a[j + jj * lda] = a[p + jj * lda]
+                a[p + jj * lda] = t
+        pivot = col[j]
+        if best >= sfmin:
+            r = 1 / pivot
+            for i in range(j + 1, m):
+                col[i] = col[i] * r
+        else:
+            for i in range(j + 1, m):
+                col[i] = col[i] / pivot
+        for jj in range(j + 1, n):
+            other = a + jj * lda
+            t = other[j]
+            if t != 0:
+                for i in range(j + 1, m):
+                    other[i] = other[i] - col[i] * t
+    return info
+
+
+cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
+                                       Py_ssize_t lda,
+                                       int32_t* piv) noexcept nogil:
+    """LU with partial pivoting of one column-major m x n matrix, in place.
+
+    Writes K = min(m, n) 0-based pivots to ``piv`` and returns LAPACK's info
+    (0: success; j > 0: U[j-1, j-1] is exactly zero)."""
+    cdef lapack_int info = 0
+    cdef Py_ssize_t i, k = m if m < n else n
+    if m <= SMALL_N and n <= SMALL_N:
+        return getf2(m, n, a, lda, piv)
+    # int32_t and lapack_int are the same type (see _lapack.pxd), so LAPACK
+    # writes straight into the pivot output; only the base changes.
+    getrf(<lapack_int>m, <lapack_int>n, a, <lapack_int>lda, <lapack_int*>piv, &info)
+    for i in range(k):
+        piv[i] -= 1
+    return info
+
+
+cdef inline void swaps_to_perm(const int32_t* piv, Py_ssize_t k, Py_ssize_t m,
+                               int32_t* perm) noexcept nogil:
+    """Apply the k row swaps in ``piv`` to 0..m-1: ``A[perm] == L @ U``."""
+    cdef Py_ssize_t i
+    cdef int32_t t
+    for i in range(m):
+        perm[i] = <int32_t>i
+    for i in range(k):
+        t = perm[i]
+        perm[i] = perm[piv[i]]
+        perm[piv[i]] = t
+
+
+cdef inline void write_lower(const lapack_t* lu, Py_ssize_t m, Py_ssize_t k,
+                             Py_ssize_t lda, lapack_t* dst,
+                             Py_ssize_t row_step, Py_ssize_t col_step,
+                             const int32_t* row_of) noexcept nogil:
+    """Write the unit lower-trapezoidal m x k factor L held in ``lu`` to
+    ``dst`` (element steps between rows/columns); with ``row_of`` given,
+    row i of L goes to row ``row_of[i]`` of ``dst`` (permute_l)."""
+    cdef Py_ssize_t i, j, r
+    for i in range(m):
+        r = row_of[i] if row_of != NULL else i
+        for j in range(k):
+            if j < i:
+                dst[r * row_step + j * col_step] = lu[i + j * lda]
+            elif j == i:
+                dst[r * row_step + j * col_step] = 1
+            else:
+                dst[r * row_step + j * col_step] = 0
+
+
+cdef inline void write_upper(const lapack_t* lu, Py_ssize_t k, Py_ssize_t n,
+                             Py_ssize_t lda, lapack_t* dst,
+                             Py_ssize_t row_step,
+                             Py_ssize_t col_step) noexcept nogil:
+    """Write the upper-trapezoidal k x n factor U held in ``lu`` to ``dst``."""
+    cdef Py_ssize_t i, j
+    for i in range(k):
+        for j in range(n):
+            dst[i * row_step + j * col_step] = lu[i + j * lda] if j >= i else 0
+
+
+cdef inline bint pivots_to_lapack(const char* piv, Py_ssize_t stride,
+                                  bint is_int64, Py_ssize_t k, Py_ssize_t m,
+                                  lapack_int* ipiv) noexcept nogil:
+    """Validate 0-based pivots (int32 or int64, byte stride) and write them
+    1-based for LAPACK. False if any is outside [0, m): LAPACK would read
+    and write out of bounds with it."""
+    cdef Py_ssize_t i
+    cdef int64_t p
+    for i in range(k):
+        if is_int64:
+            p = (<const int64_t*>(piv + i * stride))[0]
+        else:
+            p = (<const int32_t*>(piv + i * stride))[0]
+        if p < 0 or p >= m:
+            return False
+        ipiv[i] = <lapack_int>(p + 1)
+    return True

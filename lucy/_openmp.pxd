@@ -1,0 +1,19 @@
+# The only place lucy touches the OpenMP runtime. Without OpenMP at build time
+# the stand-ins below make every parallel loop serial and report one thread,
+# so no other file needs an ``#ifdef``.
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define LUCY_OPENMP_ENABLED 1
+    #else
+    #define LUCY_OPENMP_ENABLED 0
+    static inline int omp_get_max_threads(void) { return 1; }
+    static inline int omp_get_thread_num(void) { return 0; }
+    static inline int omp_get_num_procs(void) { return 1; }
+    #endif
+    """
+    bint LUCY_OPENMP_ENABLED
+    int omp_get_max_threads() noexcept nogil
+    int omp_get_thread_num() noexcept nogil
+    int omp_get_num_procs() noexcept nogil
