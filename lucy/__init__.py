@@ -10,7 +10,8 @@ Conventions: pivots ``piv`` are int32, 0-based LAPACK row swaps (SciPy's);
 
 import os as _os
 
-from ._api import lu, lu_factor, lu_factor_ex, lu_solve
+from ._api import lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack
+from ._pivots import permutation_to_pivots, pivots_to_permutation
 from ._config import show_config
 from ._threads import get_workers, set_workers
 
@@ -21,6 +22,9 @@ __all__ = [
     "lu_factor_ex",
     "lu",
     "lu_solve",
+    "lu_unpack",
+    "pivots_to_permutation",
+    "permutation_to_pivots",
     "set_workers",
     "get_workers",
     "show_config",

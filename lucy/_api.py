@@ -14,7 +14,7 @@ from . import _batch
 from ._dtypes import as_numeric_array, real_dtype, result_dtype
 from ._threads import blas_single_threaded, resolve_workers
 
-__all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve"]
+__all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 
 # Below this much arithmetic (multiply-adds, summed over the batch) a call
 # runs on one thread: starting a team of threads costs more than it saves.
@@ -334,7 +334,8 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
     -----
     Singular matrices give a valid decomposition and no warning, as in
     SciPy; use :func:`lu_factor_ex` to find them. ``p_indices`` are int32
-    for every shape (SciPy returns int64 for 1 x 1 matrices). The outputs
+    and ``P`` has the real dtype for every shape (SciPy's 1 x 1 shortcut
+    returns int64 indices and a complex ``P`` for complex input). The outputs
     are C-ordered. ``p`` is the inverse of the permutation ``perm`` of
     :func:`pivots_to_permutation` (``A[perm] == L @ U``).
 
@@ -365,6 +366,11 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
     True
     """
     a1 = as_numeric_array(a, "a", 2)
+    return _plu(a1, None, permute_l, p_indices, check_finite, workers)
+
+
+def _plu(a1, piv, permute_l, p_indices, check_finite, workers):
+    """lu() when ``piv`` is None; lu_unpack() of factors ``a1`` otherwise."""
     dtype = result_dtype(a1)
     *batch, m, n = a1.shape
     _check_core_size(m, n)
@@ -389,37 +395,102 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
         # matrix into its work matrix before writing that output's slot.
         src = upper if m <= n else lower
         np.copyto(src, a1, casting="unsafe")
-    threads = _plan_threads(workers, info.size, _lu_work(m, n) + m * m)
+    threads = _plan_threads(workers, info.size, (_lu_work(m, n) if piv is None else 0) + m * m)
     work = np.empty(threads * m * n, dtype)
     iwork = np.empty(threads * (k + m), np.int32)
-    args = (src, perm, lower, upper, info, perm_kind, work, iwork,
+    args = (src, piv, perm, lower, upper, info, perm_kind, work, iwork,
             check_finite, threads)
-    if max(m, n) > _batch.SMALL_N:
+    if piv is None and max(m, n) > _batch.SMALL_N:
         with blas_single_threaded:
             _batch.lu(*args)
     else:
         _batch.lu(*args)
     if check_finite:
         _raise_nonfinite(info, "a")
+    _raise_bad_pivots(info, "piv", m)
     return outputs
+
+
+def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
+    """P, L and U from the compact factorization of :func:`lu_factor`.
+
+    Gives the outputs of :func:`lu` from ``(lu, piv)`` without factoring
+    again (like ``torch.lu_unpack``), for every matrix of a stack.
+
+    Parameters
+    ----------
+    lu : (..., M, N) array_like
+        Factors as returned by :func:`lu_factor` (any layout is read).
+    piv : (..., K) array_like of int
+        0-based pivots as returned by :func:`lu_factor`, ``K = min(M, N)``,
+        each in ``[0, M)`` (checked). The batch dimensions of ``lu`` and
+        ``piv`` broadcast together.
+    permute_l, p_indices : bool, optional, keyword-only
+        As in :func:`lu`.
+    workers : int, optional, keyword-only
+        Threads to use (see :func:`lu_factor`).
+
+    Returns
+    -------
+    (p, l, u) or (pl, u)
+        As returned by :func:`lu` for the factored matrices.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or a pivot is outside ``[0, M)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lucy
+    >>> a = np.random.default_rng(0).standard_normal((10, 4, 3))
+    >>> lu, piv = lucy.lu_factor(a)
+    >>> p, l, u = lucy.lu_unpack(lu, piv)
+    >>> np.allclose(a, p @ l @ u)
+    True
+    >>> pl, u = lucy.lu_unpack(lu, piv, permute_l=True)
+    >>> np.allclose(a, pl @ u)
+    True
+    """
+    lu = as_numeric_array(lu, "lu", 2)
+    m, n = lu.shape[-2:]
+    piv = _as_pivots(piv, min(m, n), "lu")
+    try:
+        batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1])
+    except ValueError:
+        raise ValueError(f"batch shapes of lu {lu.shape[:-2]} and piv "
+                         f"{piv.shape[:-1]} do not broadcast together") from None
+    return _plu(np.broadcast_to(lu, (*batch, m, n)),
+                np.broadcast_to(piv, (*batch, piv.shape[-1])),
+                permute_l, p_indices, False, workers)
 
 
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 
 
-def _as_pivots(piv, m):
+def _as_pivots(piv, k, other="lu", name="piv"):
+    """``piv`` as an int32 or int64 array of shape (..., k), or a clear error.
+    Other integer dtypes are converted (values are range-checked later)."""
     piv = np.asarray(piv)
     if piv.dtype.kind not in "iu":
-        raise TypeError(f"piv must hold integers, not dtype {piv.dtype}")
-    if piv.ndim < 1 or piv.shape[-1] != m:
-        raise ValueError(f"piv must have shape (..., {m}) to match lu, "
+        raise TypeError(f"{name} must hold integers, not dtype {piv.dtype}")
+    if piv.ndim < 1 or piv.shape[-1] != k:
+        raise ValueError(f"{name} must have shape (..., {k}) to match {other}, "
                          f"got {piv.shape}")
     native = piv.dtype.isnative and piv.flags.aligned
     if native and piv.dtype in (np.dtype(np.int32), np.dtype(np.int64)):
         return piv
     if piv.dtype == np.uint64 and piv.size and piv.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"piv must hold row indices in [0, {m})")
+        raise ValueError(f"{name} holds values beyond any row index")
     return piv.astype(np.int64)
+
+
+def _raise_bad_pivots(info, name, m, what="row indices"):
+    bad = np.flatnonzero(info == _batch.INFO_BAD_PIVOT)
+    if bad.size:
+        where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, bad[0])})"
+        raise ValueError(f"{name} must hold {what} in [0, {m}){where}")
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
@@ -557,8 +628,5 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
         _batch.solve(*args)
     if check_finite:
         _raise_nonfinite(info, "lu and b")
-    bad = np.flatnonzero(info == _batch.INFO_BAD_PIVOT)
-    if bad.size:
-        where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, bad[0])})"
-        raise ValueError(f"piv must hold row indices in [0, {m}){where}")
+    _raise_bad_pivots(info, "piv", m)
     return x

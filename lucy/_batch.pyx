@@ -216,31 +216,25 @@ cdef enum PermKind:
     PERM_MATRIX = 2     # P (real dtype) with A == P @ L @ U
 
 
-cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
-                         const Operand* src, const Operand* perm_out,
-                         int perm_kind, const Operand* lower,
-                         const Operand* upper, const Operand* info,
-                         Py_ssize_t m, Py_ssize_t n, bint check_finite,
-                         lapack_t* work, int32_t* piv,
-                         int32_t* perm) noexcept nogil:
+cdef inline void emit_factors(lapack_t* lu, Py_ssize_t lda, const int32_t* piv,
+                              Py_ssize_t m, Py_ssize_t n, Py_ssize_t i,
+                              const Batch* b, const Operand* perm_out,
+                              int perm_kind, const Operand* lower,
+                              const Operand* upper, int32_t* perm) noexcept nogil:
+    """Write item i's P (or p), L (or PL) and U from its column-major factor
+    ``lu`` and 0-based pivots; ``perm`` is m-entry scratch."""
     cdef Py_ssize_t k = m if m < n else n, j, r
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
-    cdef int32_t* status = <int32_t*>at(b, info, i)
     cdef char* p_out
-    mk.load_fortran(at(b, src, i), src.row_stride, src.col_stride, work, m, n, m)
-    if check_finite and not mk.all_finite(work, m, n, m):
-        status[0] = NONFINITE
-        return
-    status[0] = mk.factor_in_place(m, n, work, m, piv)
     mk.swaps_to_perm(piv, k, m, perm)
-    mk.write_upper(work, k, n, m, <lapack_t*>at(b, upper, i),
+    mk.write_upper(lu, k, n, lda, <lapack_t*>at(b, upper, i),
                    upper.row_stride // sz, upper.col_stride // sz)
     if perm_kind == PERM_NONE:
         # PL = L[p] with p the inverse of perm: row i of L lands on row perm[i].
-        mk.write_lower(work, m, k, m, <lapack_t*>at(b, lower, i),
+        mk.write_lower(lu, m, k, lda, <lapack_t*>at(b, lower, i),
                        lower.row_stride // sz, lower.col_stride // sz, perm)
         return
-    mk.write_lower(work, m, k, m, <lapack_t*>at(b, lower, i),
+    mk.write_lower(lu, m, k, lda, <lapack_t*>at(b, lower, i),
                    lower.row_stride // sz, lower.col_stride // sz, NULL)
     p_out = at(b, perm_out, i)
     if perm_kind == PERM_INDICES:
@@ -256,61 +250,158 @@ cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                 (<double*>(p_out + r * perm_out.row_stride + j * perm_out.col_stride))[0] = 1
 
 
+cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
+                         const Operand* src, const Operand* piv_in,
+                         bint piv_is_int64, const Operand* perm_out,
+                         int perm_kind, const Operand* lower,
+                         const Operand* upper, const Operand* info,
+                         Py_ssize_t m, Py_ssize_t n, bint factor,
+                         bint check_finite, lapack_t* work, int32_t* piv,
+                         int32_t* perm) noexcept nogil:
+    """lu (``factor``): factor src's matrix in ``work`` and emit P, L, U.
+    lu_unpack: read the factor ``src`` and pivots ``piv_in`` and emit them."""
+    cdef Py_ssize_t k = m if m < n else n
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
+    cdef int32_t* status = <int32_t*>at(b, info, i)
+    cdef lapack_t* a = work
+    cdef Py_ssize_t lda = m
+    if not factor and src.row_stride == sz and src.col_stride % sz == 0 and src.col_stride >= m * sz:
+        a = <lapack_t*>at(b, src, i)     # already column-major: read in place
+        lda = src.col_stride // sz
+    else:
+        mk.load_fortran(at(b, src, i), src.row_stride, src.col_stride, work, m, n, m)
+    if factor:
+        if check_finite and not mk.all_finite(work, m, n, m):
+            status[0] = NONFINITE
+            return
+        status[0] = mk.factor_in_place(m, n, work, m, piv)
+    elif not mk.load_pivots(at(b, piv_in, i), piv_in.row_stride, piv_is_int64, k, m, 0, piv):
+        status[0] = BAD_PIVOT
+        return
+    emit_factors(a, lda, piv, m, n, i, b, perm_out, perm_kind, lower, upper, perm)
+
+
 cdef void lu_loop(lapack_t* work, int32_t* iwork, Batch* b, Operand* src,
-                  Operand* perm_out, int perm_kind, Operand* lower,
-                  Operand* upper, Operand* info, Py_ssize_t m, Py_ssize_t n,
-                  bint check_finite, int num_threads) noexcept nogil:
+                  Operand* piv_in, bint piv_is_int64, Operand* perm_out,
+                  int perm_kind, Operand* lower, Operand* upper, Operand* info,
+                  Py_ssize_t m, Py_ssize_t n, bint factor, bint check_finite,
+                  int num_threads) noexcept nogil:
     # Scratch per thread: an m x n work matrix and k + m pivot/permutation
     # entries, preallocated by the caller for ``num_threads`` threads.
     cdef Py_ssize_t i, t, k = m if m < n else n
     cdef Py_ssize_t wsize = m * n, isize = k + m
     if num_threads <= 1:
         for i in range(b.size):
-            lu_item(work, i, b, src, perm_out, perm_kind, lower, upper, info,
-                    m, n, check_finite, work, iwork, iwork + k)
+            lu_item(work, i, b, src, piv_in, piv_is_int64, perm_out, perm_kind,
+                    lower, upper, info, m, n, factor, check_finite, work,
+                    iwork, iwork + k)
     else:
         for i in prange(b.size, num_threads=num_threads, schedule='guided'):
             t = omp_get_thread_num()
-            lu_item(work, i, b, src, perm_out, perm_kind, lower, upper, info,
-                    m, n, check_finite, work + t * wsize, iwork + t * isize,
-                    iwork + t * isize + k)
+            lu_item(work, i, b, src, piv_in, piv_is_int64, perm_out, perm_kind,
+                    lower, upper, info, m, n, factor, check_finite,
+                    work + t * wsize, iwork + t * isize, iwork + t * isize + k)
 
 
-def lu(cnp.ndarray src, perm_out, cnp.ndarray lower, cnp.ndarray upper,
+def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,
        cnp.ndarray info, int perm_kind, cnp.ndarray work, cnp.ndarray iwork,
        bint check_finite, int num_threads):
     """P, L, U of every matrix of ``src`` (dtype of ``lower``).
 
+    With ``piv_in`` None, each matrix of ``src`` is factored (lu); else
+    ``src`` holds factors as from ``factor`` and ``piv_in`` (..., K) their
+    0-based int32/int64 pivots, validated here (lu_unpack).
     ``perm_kind`` 0: ``lower`` receives PL = P @ L and ``perm_out`` is unused;
     1: ``perm_out`` (..., M) int32 receives p with A == L[p] @ U;
     2: ``perm_out`` (..., M, M), zero-filled, real dtype, receives P.
     ``work`` holds num_threads * M * N elements of the dtype and ``iwork``
     num_threads * (K + M) int32 entries."""
     cdef Batch b = batch_of(src, 2)
-    cdef Operand o_src, o_perm, o_lower, o_upper, o_info
-    cdef Operand* ops[5]
+    cdef Operand o_src, o_piv, o_perm, o_lower, o_upper, o_info
+    cdef Operand* ops[6]
     cdef Py_ssize_t m = cnp.PyArray_DIM(src, b.ndim), n = cnp.PyArray_DIM(src, b.ndim + 1)
     cdef int t = type_index(lower)
+    cdef bint factor = piv_in is None
+    cdef bint piv_is_int64 = False
     cdef void* w = cnp.PyArray_DATA(work)
     cdef int32_t* iw = <int32_t*>cnp.PyArray_DATA(iwork)
     describe(src, 2, &b, &o_src)
-    describe(perm_out if perm_kind != PERM_NONE else lower,
-             2 if perm_kind == PERM_MATRIX else (1 if perm_kind == PERM_INDICES else 2),
-             &b, &o_perm)
+    if factor:
+        describe(info, 0, &b, &o_piv)         # unused placeholder
+    else:
+        describe(piv_in, 1, &b, &o_piv)
+        piv_is_int64 = cnp.PyArray_ITEMSIZE(piv_in) == 8
+    if perm_kind == PERM_NONE:
+        describe(lower, 2, &b, &o_perm)       # unused placeholder
+    else:
+        describe(perm_out, 2 if perm_kind == PERM_MATRIX else 1, &b, &o_perm)
     describe(lower, 2, &b, &o_lower)
     describe(upper, 2, &b, &o_upper)
     describe(info, 0, &b, &o_info)
-    ops[0] = &o_src; ops[1] = &o_perm; ops[2] = &o_lower; ops[3] = &o_upper; ops[4] = &o_info
-    collapse(&b, ops, 5)
+    ops[0] = &o_src; ops[1] = &o_piv; ops[2] = &o_perm
+    ops[3] = &o_lower; ops[4] = &o_upper; ops[5] = &o_info
+    collapse(&b, ops, 6)
     with nogil:
         if t == 0:
-            lu_loop(<float*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+            lu_loop(<float*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
         elif t == 1:
-            lu_loop(<double*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+            lu_loop(<double*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
         elif t == 2:
-            lu_loop(<float complex*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+            lu_loop(<float complex*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
         else:
-            lu_loop(<double complex*>w, iw, &b, &o_src, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, check_finite, num_threads)
+            lu_loop(<double complex*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
+
+
+# ---------------------------------------------------------------------------
+# Pivots <-> permutations
+
+cdef inline void to_perm_item(Py_ssize_t i, const Batch* b, const Operand* piv,
+                              bint is_int64, const Operand* perm,
+                              const Operand* info, Py_ssize_t k, Py_ssize_t m,
+                              int32_t* scratch) noexcept nogil:
+    if not mk.load_pivots(at(b, piv, i), piv.row_stride, is_int64, k, m, 0, scratch):
+        (<int32_t*>at(b, info, i))[0] = BAD_PIVOT
+        return
+    mk.swaps_to_perm(scratch, k, m, <int32_t*>at(b, perm, i))
+
+
+cdef inline void to_piv_item(Py_ssize_t i, const Batch* b, const Operand* perm,
+                             bint is_int64, const Operand* piv,
+                             const Operand* info, Py_ssize_t m, Py_ssize_t k,
+                             int32_t* scratch) noexcept nogil:
+    if not mk.perm_to_swaps(at(b, perm, i), perm.row_stride, is_int64, m, k,
+                            <int32_t*>at(b, piv, i), scratch, scratch + m):
+        (<int32_t*>at(b, info, i))[0] = BAD_PIVOT
+
+
+def convert_pivots(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray info,
+                   bint to_permutation, cnp.ndarray iwork, int num_threads):
+    """Pivots (..., K) -> permutations (..., M) (``to_permutation``), or back.
+
+    ``src`` is int32 or int64 (validated here: BAD_PIVOT in ``info``);
+    ``dst`` is C-contiguous int32; ``iwork`` holds num_threads * 2 * max(K, M)
+    int32 entries."""
+    cdef Batch b = batch_of(src, 1)
+    cdef Operand o_src, o_dst, o_info
+    cdef Operand* ops[3]
+    cdef Py_ssize_t s = cnp.PyArray_DIM(src, b.ndim), d = cnp.PyArray_DIM(dst, b.ndim)
+    cdef Py_ssize_t i, t, stride = 2 * (s if s > d else d)
+    cdef bint is_int64 = cnp.PyArray_ITEMSIZE(src) == 8
+    cdef int32_t* iw = <int32_t*>cnp.PyArray_DATA(iwork)
+    describe(src, 1, &b, &o_src)
+    describe(dst, 1, &b, &o_dst)
+    describe(info, 0, &b, &o_info)
+    ops[0] = &o_src; ops[1] = &o_dst; ops[2] = &o_info
+    collapse(&b, ops, 3)
+    with nogil:
+        if to_permutation:
+            for i in prange(b.size, num_threads=num_threads, schedule='static'):
+                t = omp_get_thread_num()
+                to_perm_item(i, &b, &o_src, is_int64, &o_dst, &o_info, s, d, iw + t * stride)
+        else:
+            for i in prange(b.size, num_threads=num_threads, schedule='static'):
+                t = omp_get_thread_num()
+                to_piv_item(i, &b, &o_src, is_int64, &o_dst, &o_info, s, d, iw + t * stride)
 
 
 # ---------------------------------------------------------------------------
@@ -343,7 +434,8 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                              and mk.all_finite(xa, m, nrhs, ldx)):
         status[0] = NONFINITE
         return
-    if not mk.pivots_to_lapack(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, ipiv):
+    # int32_t and lapack_int are the same type (see _lapack.pxd).
+    if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, 1, <int32_t*>ipiv):
         status[0] = BAD_PIVOT
         return
     getrs(trans, <lapack_int>m, <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa,

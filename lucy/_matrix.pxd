@@ -8,7 +8,7 @@
 #
 # Pivots are 0-based int32 row swaps everywhere (row j was interchanged with
 # row piv[j]); LAPACK's 1-based ``ipiv`` never leaves ``factor_in_place`` and
-# ``pivots_to_lapack``.
+# ``load_pivots``.
 from libc.stdint cimport int32_t, int64_t
 from libc.float cimport FLT_MIN, DBL_MIN
 cimport cython
@@ -199,12 +199,13 @@ cdef inline void write_upper(const lapack_t* lu, Py_ssize_t k, Py_ssize_t n,
             dst[i * row_step + j * col_step] = lu[i + j * lda] if j >= i else 0
 
 
-cdef inline bint pivots_to_lapack(const char* piv, Py_ssize_t stride,
-                                  bint is_int64, Py_ssize_t k, Py_ssize_t m,
-                                  lapack_int* ipiv) noexcept nogil:
-    """Validate 0-based pivots (int32 or int64, byte stride) and write them
-    1-based for LAPACK. False if any is outside [0, m): LAPACK would read
-    and write out of bounds with it."""
+cdef inline bint load_pivots(const char* piv, Py_ssize_t stride, bint is_int64,
+                             Py_ssize_t k, Py_ssize_t m, int32_t base,
+                             int32_t* dst) noexcept nogil:
+    """Read k 0-based pivots (int32 or int64, byte stride), check each is in
+    [0, m), and write them plus ``base`` (1 for LAPACK's ``ipiv``) to dst.
+    False if any is out of range: LAPACK would read and write out of bounds
+    with it, and no permutation of m rows has it."""
     cdef Py_ssize_t i
     cdef int64_t p
     for i in range(k):
@@ -214,5 +215,49 @@ cdef inline bint pivots_to_lapack(const char* piv, Py_ssize_t stride,
             p = (<const int32_t*>(piv + i * stride))[0]
         if p < 0 or p >= m:
             return False
-        ipiv[i] = <lapack_int>(p + 1)
+        dst[i] = <int32_t>(p + base)
+    return True
+
+
+cdef inline bint perm_to_swaps(const char* perm, Py_ssize_t stride,
+                               bint is_int64, Py_ssize_t m, Py_ssize_t k,
+                               int32_t* piv, int32_t* work,
+                               int32_t* where) noexcept nogil:
+    """The k pivots (row swaps, piv[i] >= i) that turn 0..m-1 into the
+    permutation ``perm``; the inverse of ``swaps_to_perm``. False if perm is
+    not a permutation of 0..m-1 or needs more than k swaps. ``work`` and
+    ``where`` are m-entry scratch."""
+    cdef Py_ssize_t i
+    cdef int64_t p
+    cdef int32_t j, t
+    for i in range(m):
+        where[i] = -1
+    for i in range(m):
+        if is_int64:
+            p = (<const int64_t*>(perm + i * stride))[0]
+        else:
+            p = (<const int32_t*>(perm + i * stride))[0]
+        if p < 0 or p >= m or where[p] != -1:
+            return False
+        where[p] = <int32_t>i
+    # work is the current arrangement, where[v] the position of value v in it.
+    for i in range(m):
+        work[i] = <int32_t>i
+        where[i] = <int32_t>i
+    for i in range(m):
+        if is_int64:
+            p = (<const int64_t*>(perm + i * stride))[0]
+        else:
+            p = (<const int32_t*>(perm + i * stride))[0]
+        j = where[p]
+        if i >= k:
+            if j != i:
+                return False
+            continue
+        piv[i] = j
+        t = work[i]
+        work[i] = work[j]
+        work[j] = t
+        where[work[j]] = j
+        where[work[i]] = <int32_t>i
     return True

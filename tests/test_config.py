@@ -1,0 +1,45 @@
+"""Build configuration, show_config and ``python -m lucy``."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import lucy
+from lucy import _batch
+
+
+def test_openmp_built_in():
+    # CI machines have a compiler with OpenMP; a build without it is a
+    # packaging bug, not a choice. LUCY_ALLOW_NO_OPENMP=1 skips this check.
+    if os.environ.get("LUCY_ALLOW_NO_OPENMP") == "1":
+        pytest.skip("LUCY_ALLOW_NO_OPENMP=1")
+    assert _batch.openmp_enabled()
+
+
+def test_show_config(capsys):
+    lucy.show_config()
+    out = capsys.readouterr().out
+    assert "openmp:" in out and "default workers:" in out and "lapack:" in out
+    cfg = lucy._config.config()
+    assert cfg["lapack_int_bytes"] == 4
+
+
+def test_get_include_has_pxd():
+    inc = lucy.get_include()
+    assert os.path.isfile(os.path.join(inc, "lucy", "_matrix.pxd"))
+
+
+def test_not_imported_from_source_tree():
+    # The suite must exercise the installed package; an editable install
+    # maps to the source tree but still loads the built extension.
+    assert _batch.__file__.endswith((".so", ".pyd"))
+
+
+def test_main_runs():
+    out = subprocess.run([sys.executable, "-m", "lucy", "--quick"], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "self-check: passed" in out.stdout
+    assert "speed-up" in out.stdout

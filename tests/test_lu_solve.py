@@ -1,0 +1,141 @@
+"""lucy.lu_solve against SciPy's lu_solve on the same factors."""
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+from hypothesis import given, strategies as st
+
+import lucy
+from conftest import LAPACK_DTYPES, close, layouts, random_matrices
+
+
+def assert_solve_matches_scipy(lu, piv, b, x, trans=0):
+    """SciPy's lu_solve on each broadcast batch item of the same factors."""
+    lu, piv, b = np.asarray(lu), np.asarray(piv), np.asarray(b)
+    vector = b.ndim == 1
+    b_batch = () if vector else b.shape[:-2]
+    batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1], b_batch)
+    m = lu.shape[-1]
+    lu_b = np.broadcast_to(lu, (*batch, m, m))
+    piv_b = np.broadcast_to(piv, (*batch, m))
+    b_b = b if vector else np.broadcast_to(b, (*batch, *b.shape[-2:]))
+    assert x.shape == ((*batch, m) if vector else (*batch, *b.shape[-2:]))
+    for idx in np.ndindex(*batch):
+        ref = sla.lu_solve((lu_b[idx], piv_b[idx]), b_b if vector else b_b[idx], trans=trans)
+        assert x[idx].dtype == ref.dtype
+        close(x[idx], ref, ref.dtype, m)
+
+
+# (lu batch, b shape given M): broadcasting cases of SciPy's rule
+B_CASES = [
+    ((), lambda m: (m,)),
+    ((), lambda m: (m, 3)),
+    ((), lambda m: (m, 1)),
+    ((4,), lambda m: (m,)),
+    ((4,), lambda m: (4, m, 2)),
+    ((4,), lambda m: (m, 2)),
+    ((3, 1), lambda m: (5, m, 2)),
+    ((), lambda m: (2, 3, m, 4)),
+    ((2,), lambda m: (m, 40)),
+]
+
+
+class TestLuSolve:
+    @pytest.mark.parametrize("dtype", LAPACK_DTYPES)
+    @pytest.mark.parametrize("m", [1, 3, 8, 40])
+    @pytest.mark.parametrize("case", range(len(B_CASES)))
+    @pytest.mark.parametrize("trans", [0, 1, 2])
+    def test_matches_scipy(self, dtype, m, case, trans, rng):
+        lu_batch, b_shape = B_CASES[case]
+        a = random_matrices((*lu_batch, m, m), dtype, rng) + 4 * np.eye(m, dtype=dtype)
+        b = random_matrices(b_shape(m), dtype, rng)
+        lu, piv = lucy.lu_factor(a)
+        x = lucy.lu_solve((lu, piv), b, trans=trans)
+        assert x.dtype == dtype
+        assert_solve_matches_scipy(lu, piv, b, x, trans)
+
+    @pytest.mark.parametrize("lu_dtype, b_dtype, expected", [
+        (np.float32, np.float64, np.float64),
+        (np.float64, np.float32, np.float64),
+        (np.complex64, np.float64, np.complex128),
+        (np.float32, np.complex64, np.complex64),
+        (np.float64, np.int64, np.float64),
+        (np.float32, np.int8, np.float32),
+        (np.float32, np.bool_, np.float32),
+    ])
+    def test_mixed_dtypes_like_scipy(self, lu_dtype, b_dtype, expected, rng):
+        a = random_matrices((2, 5, 5), lu_dtype, rng) + 4 * np.eye(5, dtype=lu_dtype)
+        lu, piv = lucy.lu_factor(a)
+        b = random_matrices((2, 5, 3), b_dtype, rng)
+        x = lucy.lu_solve((lu, piv), b)
+        assert x.dtype == expected
+        assert_solve_matches_scipy(lu, piv, b, x)
+
+    @pytest.mark.parametrize("dtype", LAPACK_DTYPES)
+    def test_layouts_of_lu_and_b(self, dtype, rng):
+        a = random_matrices((3, 6, 6), dtype, rng) + 4 * np.eye(6, dtype=dtype)
+        b = random_matrices((3, 6, 2), dtype, rng)
+        lu, piv = lucy.lu_factor(a)
+        ref = lucy.lu_solve((lu, piv), b)
+        for name, lu_view in layouts(lu):
+            np.testing.assert_array_equal(lucy.lu_solve((lu_view, piv), b), ref, err_msg=name)
+        for name, b_view in layouts(b):
+            before = b_view.copy()
+            np.testing.assert_array_equal(lucy.lu_solve((lu, piv), b_view), ref, err_msg=name)
+            np.testing.assert_array_equal(b_view, before)
+        piv_c = piv.copy()
+        for piv_view in (piv.astype(np.int64), piv_c[::-1][::-1], piv.astype(np.int16)):
+            np.testing.assert_array_equal(lucy.lu_solve((lu, piv_view), b), ref)
+        np.testing.assert_array_equal(piv, piv_c)      # never modified
+
+    def test_scipy_factors(self, rng):
+        a = random_matrices((6, 6), np.float64, rng)
+        b = random_matrices((6,), np.float64, rng)
+        lu, piv = sla.lu_factor(a)
+        np.testing.assert_allclose(lucy.lu_solve((lu, piv), b), sla.lu_solve((lu, piv), b))
+
+    def test_overwrite_b(self, rng):
+        a = random_matrices((5, 5), np.float64, rng) + 4 * np.eye(5)
+        fac = lucy.lu_factor(a)
+        b = np.asfortranarray(random_matrices((5, 2), np.float64, rng))
+        ref = lucy.lu_solve(fac, b)
+        x = lucy.lu_solve(fac, b, overwrite_b=True)
+        assert x is b
+        np.testing.assert_array_equal(x, ref)
+        v = random_matrices((5,), np.float64, rng)
+        ref_v = lucy.lu_solve(fac, v)
+        xv = lucy.lu_solve(fac, v, overwrite_b=True)
+        assert xv is v
+        np.testing.assert_array_equal(xv, ref_v)
+        c = np.ascontiguousarray(random_matrices((5, 2), np.float64, rng))
+        before = c.copy()
+        lucy.lu_solve(fac, c, overwrite_b=True)       # C order: not in place
+        np.testing.assert_array_equal(c, before)
+
+    @pytest.mark.parametrize("b_shape", [(0,), (0, 3), (0, 0), (2, 0, 1)])
+    def test_empty_m(self, b_shape):
+        x = lucy.lu_solve((np.ones((0, 0)), np.ones(0, np.int32)), np.ones(b_shape))
+        assert x.shape == b_shape and x.dtype == np.float64
+
+    def test_empty_rhs_and_batch(self, rng):
+        a = random_matrices((3, 3), np.float64, rng) + 4 * np.eye(3)
+        fac = lucy.lu_factor(a)
+        assert lucy.lu_solve(fac, np.ones((3, 0))).shape == (3, 0)
+        lu0, piv0 = lucy.lu_factor(np.ones((0, 3, 3)))
+        assert lucy.lu_solve((lu0, piv0), np.ones(3)).shape == (0, 3)
+
+    def test_singular_gives_inf_not_error(self):
+        lu, piv, _ = lucy.lu_factor_ex(np.array([[1.0, 2.0], [2.0, 4.0]]))
+        with np.errstate(all="ignore"):
+            x = lucy.lu_solve((lu, piv), np.ones(2))
+        assert not np.isfinite(x).all()
+
+    @given(st.integers(1, 6), st.integers(0, 4), st.integers(0, 3), st.sampled_from([0, 1, 2]))
+    def test_residual_property(self, m, nrhs, batch, trans):
+        rng = np.random.default_rng(m * 100 + nrhs * 10 + batch)
+        a = rng.standard_normal((batch, m, m)) + 1j * rng.standard_normal((batch, m, m))
+        a += 4 * np.eye(m)
+        b = rng.standard_normal((batch, m, nrhs))
+        x = lucy.lu_solve(lucy.lu_factor(a), b, trans=trans)
+        op = {0: a, 1: np.swapaxes(a, -1, -2), 2: np.conj(np.swapaxes(a, -1, -2))}[trans]
+        np.testing.assert_allclose(op @ x, b, atol=1e-10)
