@@ -10,6 +10,16 @@ Conventions: pivots ``piv`` are int32, 0-based LAPACK row swaps (SciPy's);
 
 import os as _os
 
+try:
+    from . import _batch
+except ImportError as _exc:  # pragma: no cover - only in an unbuilt tree
+    if _os.path.exists(_os.path.join(_os.path.dirname(__file__), "meson.build")):
+        raise ImportError(
+            "lucy is being imported from its source folder, which has no compiled "
+            "extensions; install it (pip install .) and run Python from another "
+            "directory, or with 'python -P'") from _exc
+    raise
+
 from ._api import lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack
 from ._pivots import permutation_to_pivots, pivots_to_permutation
 from ._config import show_config

@@ -37,9 +37,10 @@ def test_not_imported_from_source_tree():
     assert _batch.__file__.endswith((".so", ".pyd"))
 
 
-def test_main_runs():
-    out = subprocess.run([sys.executable, "-m", "lucy", "--quick"], capture_output=True,
-                         text=True, timeout=300)
+def test_main_runs(tmp_path):
+    # -P and a neutral cwd: run the installed package, as the README does.
+    out = subprocess.run([sys.executable, "-P", "-m", "lucy", "--quick"], capture_output=True,
+                         text=True, timeout=300, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "self-check: passed" in out.stdout
     assert "speed-up" in out.stdout
