@@ -1,0 +1,1 @@
+"""MLX-compatible lu_factor / lu (being written)."""
