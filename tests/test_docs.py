@@ -10,8 +10,9 @@ import lucy._api
 import lucy._config
 import lucy._pivots
 import lucy._threads
+import lucy.mlx
 
-MODULES = [lucy, lucy._api, lucy._pivots, lucy._threads, lucy._config]
+MODULES = [lucy, lucy._api, lucy._pivots, lucy._threads, lucy._config, lucy.mlx]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
