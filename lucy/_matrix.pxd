@@ -148,6 +148,8 @@ cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     cdef Py_ssize_t i, k = m if m < n else n
     if m <= SMALL_N and n <= SMALL_N:
         return getf2(m, n, a, lda, piv)
+    if sizeof(lapack_int) != sizeof(int32_t):
+        return getrf_wide(m, n, a, lda, piv, NULL)   # ILP64; compiled out in LP64
     # int32_t and lapack_int are the same type (see _lapack.pxd), so LAPACK
     # writes straight into the pivot output; only the base changes.
     getrf(<lapack_int>m, <lapack_int>n, a, <lapack_int>lda, <lapack_int*>piv, &info)
@@ -260,4 +262,89 @@ cdef inline bint perm_to_swaps(const char* perm, Py_ssize_t stride,
         work[j] = t
         where[work[j]] = j
         where[work[i]] = <int32_t>i
+    return True
+
+
+# ---------------------------------------------------------------------------
+# For the C-level API (cython_lu) and ILP64 LAPACK interfaces.
+
+from libc.stdlib cimport malloc, free
+
+cdef enum:
+    # Returned as info when a scratch buffer could not be allocated (the
+    # same value as cython_lu's LU_NO_MEMORY).
+    NO_MEMORY = -1000
+    # LAPACK pivot scratch up to this many entries lives on the stack.
+    IPIV_STACK = 256
+
+
+cdef inline void store_strided(const lapack_t* src, Py_ssize_t m, Py_ssize_t n,
+                               Py_ssize_t lds, char* dst, Py_ssize_t row_stride,
+                               Py_ssize_t col_stride) noexcept nogil:
+    """The inverse of ``load_fortran``: copy the column-major m x n ``src``
+    (leading dimension ``lds``) to ``dst`` given by byte strides (any sign,
+    any order). Tiled in the same way for transposing layouts."""
+    cdef Py_ssize_t i, j, i0, j0, i1, j1
+    cdef Py_ssize_t TILE = 32
+    cdef char* col
+    if row_stride == <Py_ssize_t>sizeof(lapack_t) or (m <= TILE and n <= TILE):
+        for j in range(n):
+            col = dst + j * col_stride
+            for i in range(m):
+                (<lapack_t*>(col + i * row_stride))[0] = src[i + j * lds]
+        return
+    j0 = 0
+    while j0 < n:
+        j1 = j0 + TILE if j0 + TILE < n else n
+        i0 = 0
+        while i0 < m:
+            i1 = i0 + TILE if i0 + TILE < m else m
+            for j in range(j0, j1):
+                col = dst + j * col_stride
+                for i in range(i0, i1):
+                    (<lapack_t*>(col + i * row_stride))[0] = src[i + j * lds]
+            i0 = i1
+        j0 = j1
+
+
+cdef inline lapack_int getrf_wide(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
+                                  Py_ssize_t lda, int32_t* piv,
+                                  lapack_int* ipiv) noexcept nogil:
+    """``?getrf`` with 0-based int32 pivots when ``lapack_int`` is wider than
+    int32 (an ILP64 interface), so LAPACK cannot write into ``piv``: its
+    ``ipiv`` goes to ``ipiv`` (K-entry scratch), or with NULL to the stack
+    up to IPIV_STACK entries and to malloc'd memory beyond (NO_MEMORY if
+    that fails). Returns LAPACK's info. Never called in LP64 builds."""
+    cdef lapack_int stack[IPIV_STACK]
+    cdef lapack_int* buf = ipiv
+    cdef lapack_int info = 0
+    cdef Py_ssize_t i, k = m if m < n else n
+    if buf == NULL:
+        if k <= IPIV_STACK:
+            buf = stack
+        else:
+            buf = <lapack_int*>malloc(k * sizeof(lapack_int))
+            if buf == NULL:
+                return NO_MEMORY
+    getrf(<lapack_int>m, <lapack_int>n, a, <lapack_int>lda, buf, &info)
+    for i in range(k):
+        piv[i] = <int32_t>(buf[i] - 1)
+    if buf != ipiv and buf != stack:
+        free(buf)
+    return info
+
+
+cdef inline bint ipiv_from_piv(const int32_t* piv, Py_ssize_t k, Py_ssize_t m,
+                               lapack_int* ipiv) noexcept nogil:
+    """LAPACK's 1-based ``ipiv`` (k lapack_int) from k 0-based int32 pivots,
+    each checked to lie in [0, m) by ``load_pivots``; False if one does not."""
+    cdef Py_ssize_t i
+    if not load_pivots(<const char*>piv, sizeof(int32_t), False, k, m, 1,
+                       <int32_t*>ipiv):
+        return False
+    if sizeof(lapack_int) != sizeof(int32_t):
+        # Widen in place from the top: wide entry i covers 32-bit entries 2i
+        # and 2i + 1, both >= i and so already read.
+        for i in range(k - 1, -1, -1):
+            ipiv[i] = (<int32_t*>ipiv)[i]
     return True
