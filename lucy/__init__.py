@@ -10,6 +10,17 @@ Conventions: pivots ``piv`` are int32, 0-based LAPACK row swaps (SciPy's);
 
 import os as _os
 
+# libgomp reads OMP_WAIT_POLICY once, when it is loaded (with lucy's kernels,
+# just below). Its default spins each idle thread for a while before it
+# sleeps; measured on 2-core virtual machines, those spinning threads made two
+# workers slower than one (24 ms vs 15 ms for 100000 4 x 4 matrices), while
+# PASSIVE gave the full 2x. Passive waiting costs microseconds per parallel
+# region, and lucy only goes parallel above tens of microseconds of work.
+# A user's own setting wins; lucy's is removed again at once, so child
+# processes and other libraries loaded later never see it.
+_set_wait_policy = "OMP_WAIT_POLICY" not in _os.environ
+if _set_wait_policy:
+    _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 try:
     from . import _batch
 except ImportError as _exc:  # pragma: no cover - only in an unbuilt tree
@@ -19,6 +30,9 @@ except ImportError as _exc:  # pragma: no cover - only in an unbuilt tree
             "extensions; install it (pip install .) and run Python from another "
             "directory, or with 'python -P'") from _exc
     raise
+finally:
+    if _set_wait_policy:
+        del _os.environ["OMP_WAIT_POLICY"]
 
 from ._api import lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack
 from ._pivots import permutation_to_pivots, pivots_to_permutation

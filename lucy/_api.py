@@ -23,6 +23,34 @@ _PARALLEL_MIN_WORK = 100_000
 _MAX_DIM = 2**31 - 1
 
 
+def _broadcast_batch_shapes(shapes, names):
+    """NumPy's broadcasting rule for batch shapes (np.broadcast_shapes stops
+    at 32 dimensions; arrays may have 64)."""
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    batch = []
+    for dims in zip(*padded):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            listed = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+            raise ValueError(f"batch shapes of {listed} do not broadcast together")
+        batch.append(sizes.pop() if sizes else 1)
+    return tuple(batch)
+
+
+def _broadcast_to(arr, batch, core_ndim):
+    """Read-only view of ``arr`` with its batch dimensions broadcast to
+    ``batch`` (stride 0 where broadcast); any number of dimensions."""
+    nbatch = arr.ndim - core_ndim
+    pad = len(batch) - nbatch
+    strides = [0] * pad + [
+        0 if size != want else stride
+        for size, want, stride in zip(arr.shape[:nbatch], batch[pad:], arr.strides[:nbatch])]
+    return np.lib.stride_tricks.as_strided(
+        arr, tuple(batch) + arr.shape[nbatch:], tuple(strides) + arr.strides[nbatch:],
+        writeable=False)
+
+
 def _plan_threads(workers, batch_size, work_per_item):
     threads = min(resolve_workers(workers), batch_size)
     if threads > 1 and batch_size * work_per_item < _PARALLEL_MIN_WORK:
@@ -88,6 +116,7 @@ def _empty_factor_layout(batch, m, n, dtype):
 
 
 def _factor(a, overwrite_a, check_finite, workers):
+    workers = resolve_workers(workers)
     a1 = as_numeric_array(a, "a", 2)
     dtype = result_dtype(a1)
     *batch, m, n = a1.shape
@@ -369,11 +398,12 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
     return _plu(a1, None, permute_l, p_indices, check_finite, workers)
 
 
-def _plu(a1, piv, permute_l, p_indices, check_finite, workers):
+def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
     """lu() when ``piv`` is None; lu_unpack() of factors ``a1`` otherwise."""
+    workers = resolve_workers(workers)
     dtype = result_dtype(a1)
     *batch, m, n = a1.shape
-    _check_core_size(m, n)
+    _check_core_size(m, n, name=name)
     k = min(m, n)
     lower = np.empty((*batch, m, k), dtype)
     upper = np.empty((*batch, k, n), dtype)
@@ -387,6 +417,11 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers):
     outputs = (lower, upper) if permute_l else (perm, lower, upper)
     info = np.zeros(batch, np.int32)
     if a1.size == 0:
+        # No pivots (K == 0, or no matrices): the permutation is the identity.
+        if perm_kind == 1:
+            perm[...] = np.arange(m, dtype=np.int32)
+        elif perm_kind == 2:
+            perm[..., np.arange(m), np.arange(m)] = 1
         return outputs
     if a1.dtype == dtype and a1.flags.aligned:
         src = a1
@@ -396,8 +431,8 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers):
         src = upper if m <= n else lower
         np.copyto(src, a1, casting="unsafe")
     threads = _plan_threads(workers, info.size, (_lu_work(m, n) if piv is None else 0) + m * m)
-    work = np.empty(threads * m * n, dtype)
-    iwork = np.empty(threads * (k + m), np.int32)
+    work = np.empty(threads * _batch.LANES * m * n, dtype)
+    iwork = np.empty(threads * _batch.LANES * (k + m), np.int32)
     args = (src, piv, perm, lower, upper, info, perm_kind, work, iwork,
             check_finite, threads)
     if piv is None and max(m, n) > _batch.SMALL_N:
@@ -456,14 +491,9 @@ def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
     lu = as_numeric_array(lu, "lu", 2)
     m, n = lu.shape[-2:]
     piv = _as_pivots(piv, min(m, n), "lu")
-    try:
-        batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1])
-    except ValueError:
-        raise ValueError(f"batch shapes of lu {lu.shape[:-2]} and piv "
-                         f"{piv.shape[:-1]} do not broadcast together") from None
-    return _plu(np.broadcast_to(lu, (*batch, m, n)),
-                np.broadcast_to(piv, (*batch, piv.shape[-1])),
-                permute_l, p_indices, False, workers)
+    batch = _broadcast_batch_shapes([lu.shape[:-2], piv.shape[:-1]], ["lu", "piv"])
+    return _plu(_broadcast_to(lu, batch, 2), _broadcast_to(piv, batch, 1),
+                permute_l, p_indices, False, workers, name="lu")
 
 
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
@@ -472,6 +502,8 @@ _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 def _as_pivots(piv, k, other="lu", name="piv"):
     """``piv`` as an int32 or int64 array of shape (..., k), or a clear error.
     Other integer dtypes are converted (values are range-checked later)."""
+    if isinstance(piv, np.ma.MaskedArray):
+        raise ValueError(f"{name}: masked arrays are not supported")
     piv = np.asarray(piv)
     if piv.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, not dtype {piv.dtype}")
@@ -565,6 +597,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     >>> X.shape, np.allclose(A @ X, B)
     ((500, 5, 3), True)
     """
+    workers = resolve_workers(workers)
     try:
         lu_arr, piv = lu_and_piv
     except (TypeError, ValueError):
@@ -573,6 +606,8 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     lu_arr = as_numeric_array(lu_arr, "lu", 2)
     b1 = as_numeric_array(b, "b", 1)
     try:
+        if isinstance(trans, (bool, np.bool_, float, np.floating)):
+            raise TypeError
         trans_code = _TRANS[trans]
     except (KeyError, TypeError):
         raise ValueError(f"trans must be 0, 1 or 2, got {trans!r}") from None
@@ -587,12 +622,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
         raise ValueError(f"Shapes of lu {lu_arr.shape} and b {b1.shape} are "
                          "incompatible: b must have M rows")
     nrhs = b_mat.shape[-1]
-    try:
-        batch = np.broadcast_shapes(lu_arr.shape[:-2], piv.shape[:-1], b_mat.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"batch shapes of lu {lu_arr.shape[:-2]}, piv {piv.shape[:-1]} and "
-            f"b {b_mat.shape[:-2]} do not broadcast together") from None
+    _check_core_size(nrhs, name="b")
+    batch = _broadcast_batch_shapes(
+        [lu_arr.shape[:-2], piv.shape[:-1], b_mat.shape[:-2]], ["lu", "piv", "b"])
     dtype = result_dtype(lu_arr, b1)
 
     in_place = (overwrite_b and batch == b_mat.shape[:-2]
@@ -611,15 +643,15 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     if in_place:
         rhs = x_mat
     elif b_mat.dtype == dtype and b_mat.flags.aligned:
-        rhs = np.broadcast_to(b_mat, (*batch, m, nrhs))
+        rhs = _broadcast_to(b_mat, batch, 2)
     else:
         np.copyto(x_mat, b_mat, casting="unsafe")
         rhs = x_mat
     threads = _plan_threads(workers, info.size, m * m * (nrhs + 1) + m * nrhs)
     work = np.empty(threads * m * m, dtype)
     iwork = np.empty(threads * m, np.int32)
-    args = (np.broadcast_to(lu_arr, (*batch, m, m)),
-            np.broadcast_to(piv, (*batch, m)), rhs, x_mat, info, trans_code,
+    args = (_broadcast_to(lu_arr, batch, 2), _broadcast_to(piv, batch, 1), rhs,
+            x_mat, info, trans_code,
             work, iwork, check_finite, threads)
     if max(m, nrhs) > _batch.SMALL_N:
         with blas_single_threaded:

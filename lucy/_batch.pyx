@@ -22,6 +22,19 @@ from lucy._lapack cimport lapack_t, lapack_int, getrs
 from lucy cimport _matrix as mk
 from lucy._openmp cimport LUCY_OPENMP_ENABLED, omp_get_max_threads, omp_get_thread_num
 
+cdef extern from "_small_lanes.h" nogil:
+    enum:
+        LUCY_LANES
+        LUCY_LANES_MAX_N
+        LUCY_LANES_AVAILABLE
+    bint lucy_lanes_usable()
+    void lucy_lanes_getrf_d(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
+                            double** dst, int32_t** piv, int32_t** status,
+                            bint check_finite)
+    void lucy_lanes_getrf_s(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
+                            float** dst, int32_t** piv, int32_t** status,
+                            bint check_finite)
+
 cnp.import_array()
 
 cdef enum:
@@ -34,6 +47,8 @@ INFO_NONFINITE = NONFINITE
 INFO_BAD_PIVOT = BAD_PIVOT
 # Matrices up to this size in both dimensions never reach LAPACK.
 SMALL_N = mk.SMALL_N
+# Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
+LANES = LUCY_LANES
 
 
 def openmp_enabled():
@@ -145,36 +160,93 @@ cdef int type_index(cnp.ndarray arr) except -1:
 
 
 # ---------------------------------------------------------------------------
+# Scheduling
+#
+# Every loop runs as ``prange`` over BLOCKS of consecutive batch items, and
+# each block is handled by an ordinary (not inlined) function that copies the
+# operand descriptions into locals. Inlining the item loop straight into the
+# OpenMP region made GCC reload every shared value per item and give up on
+# specialising the tiny-matrix code: 2 threads ran slower than 1 at n = 4.
+
+cdef inline Py_ssize_t block_length(Py_ssize_t size, int num_threads) noexcept nogil:
+    # About 16 blocks per thread: dynamic scheduling can then even out a core
+    # that is busy with something else, while scheduling costs stay nil.
+    cdef Py_ssize_t length = size // (16 * <Py_ssize_t>num_threads)
+    return length if length > 0 else 1
+
+
+# ---------------------------------------------------------------------------
 # lu_factor
 
-cdef inline void factor_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
-                             const Operand* src, const Operand* lu,
-                             const Operand* piv, const Operand* info,
-                             Py_ssize_t m, Py_ssize_t n, bint in_place,
-                             bint check_finite) noexcept nogil:
-    cdef lapack_t* a = <lapack_t*>at(b, lu, i)
-    cdef int32_t* status = <int32_t*>at(b, info, i)
-    # numpy gives a length-1 axis any stride: with one column, lda is moot.
-    cdef Py_ssize_t lda = lu.col_stride // <Py_ssize_t>sizeof(lapack_t) if n > 1 else m
-    if not in_place:
-        mk.load_fortran(at(b, src, i), src.row_stride, src.col_stride, a, m, n, lda)
-    if check_finite and not mk.all_finite(a, m, n, lda):
-        status[0] = NONFINITE
-        return
-    status[0] = mk.factor_in_place(m, n, a, lda, <int32_t*>at(b, piv, i))
-
-
-cdef void factor_loop(lapack_t* tag, Batch* b, Operand* src, Operand* lu,
-                      Operand* piv, Operand* info, Py_ssize_t m, Py_ssize_t n,
-                      bint in_place, bint check_finite,
-                      int num_threads) noexcept nogil:
+cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
+                              const Batch* b, const Operand* src,
+                              const Operand* lu, const Operand* piv,
+                              const Operand* info, Py_ssize_t m, Py_ssize_t n,
+                              Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t lda,
+                              bint in_place, bint check_finite) noexcept nogil:
+    """Items [start, stop): load (unless in place), check, factor."""
     cdef Py_ssize_t i
+    cdef lapack_t* a
+    cdef int32_t* status
+    for i in range(start, stop):
+        a = <lapack_t*>at(b, lu, i)
+        status = <int32_t*>at(b, info, i)
+        if not in_place:
+            mk.load_fortran(at(b, src, i), rs, cs, a, m, n, lda)
+        if check_finite and not mk.all_finite(a, m, n, lda):
+            status[0] = NONFINITE
+            continue
+        status[0] = mk.factor_in_place(m, n, a, lda, <int32_t*>at(b, piv, i))
+
+
+cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
+                       const Batch* batch, const Operand* ops, Py_ssize_t m,
+                       Py_ssize_t n, bint in_place,
+                       bint check_finite) noexcept nogil:
+    # ops: src, lu, piv, info
+    cdef Batch b = batch[0]
+    cdef Operand src = ops[0], lu = ops[1], piv = ops[2], info = ops[3]
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t), i = start, w
+    # numpy gives a length-1 axis any stride: with one column, lda is moot.
+    cdef Py_ssize_t lda = lu.col_stride // sz if n > 1 else m
+    cdef const char* srcs[LUCY_LANES]
+    cdef lapack_t* dsts[LUCY_LANES]
+    cdef int32_t* pivs[LUCY_LANES]
+    cdef int32_t* stats[LUCY_LANES]
+    if ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
+            and not in_place and m == n and 2 <= n <= LUCY_LANES_MAX_N and lda == n
+            and lucy_lanes_usable()):
+        # Tiny real matrices: four at a time, one per SIMD lane.
+        while i + LUCY_LANES <= stop:
+            for w in range(LUCY_LANES):
+                srcs[w] = at(&b, &src, i + w)
+                dsts[w] = <lapack_t*>at(&b, &lu, i + w)
+                pivs[w] = <int32_t*>at(&b, &piv, i + w)
+                stats[w] = <int32_t*>at(&b, &info, i + w)
+            if lapack_t is double:
+                lucy_lanes_getrf_d(<int>n, srcs, src.row_stride, src.col_stride,
+                                   <double**>dsts, pivs, stats, check_finite)
+            else:
+                lucy_lanes_getrf_s(<int>n, srcs, src.row_stride, src.col_stride,
+                                   <float**>dsts, pivs, stats, check_finite)
+            i += LUCY_LANES
+    factor_items(tag, i, stop, &b, &src, &lu, &piv, &info, m, n,
+                 src.row_stride, src.col_stride, lda, in_place, check_finite)
+
+
+cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
+                      Py_ssize_t m, Py_ssize_t n, bint in_place,
+                      bint check_finite, int num_threads) noexcept nogil:
+    cdef Py_ssize_t blk, length, nblocks, end
     if num_threads <= 1:
-        for i in range(b.size):
-            factor_item(tag, i, b, src, lu, piv, info, m, n, in_place, check_finite)
-    else:
-        for i in prange(b.size, num_threads=num_threads, schedule='guided'):
-            factor_item(tag, i, b, src, lu, piv, info, m, n, in_place, check_finite)
+        factor_block(tag, 0, b.size, b, ops, m, n, in_place, check_finite)
+        return
+    length = block_length(b.size, num_threads)
+    nblocks = (b.size + length - 1) // length
+    for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
+        end = (blk + 1) * length
+        factor_block(tag, blk * length, end if end < b.size else b.size, b, ops,
+                     m, n, in_place, check_finite)
 
 
 def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray info,
@@ -185,30 +257,34 @@ def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray info,
 
     ``src is lu`` factors in place. ``src`` may have any strides."""
     cdef Batch b = batch_of(lu, 2)
-    cdef Operand o_src, o_lu, o_piv, o_info
-    cdef Operand* ops[4]
+    cdef Operand ops[4]
+    cdef Operand* views[4]
     cdef Py_ssize_t m = cnp.PyArray_DIM(lu, b.ndim), n = cnp.PyArray_DIM(lu, b.ndim + 1)
     cdef bint in_place = src is lu
     cdef int t = type_index(lu)
-    describe(src, 2, &b, &o_src)
-    describe(lu, 2, &b, &o_lu)
-    describe(piv, 1, &b, &o_piv)
-    describe(info, 0, &b, &o_info)
-    ops[0] = &o_src; ops[1] = &o_lu; ops[2] = &o_piv; ops[3] = &o_info
-    collapse(&b, ops, 4)
+    describe(src, 2, &b, &ops[0])
+    describe(lu, 2, &b, &ops[1])
+    describe(piv, 1, &b, &ops[2])
+    describe(info, 0, &b, &ops[3])
+    views[0] = &ops[0]; views[1] = &ops[1]; views[2] = &ops[2]; views[3] = &ops[3]
+    collapse(&b, views, 4)
     with nogil:
         if t == 0:
-            factor_loop(<float*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+            factor_loop(<float*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
         elif t == 1:
-            factor_loop(<double*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+            factor_loop(<double*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
         elif t == 2:
-            factor_loop(<float complex*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+            factor_loop(<float complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
         else:
-            factor_loop(<double complex*>NULL, &b, &o_src, &o_lu, &o_piv, &o_info, m, n, in_place, check_finite, num_threads)
+            factor_loop(<double complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
 
 
 # ---------------------------------------------------------------------------
 # lu: P, L, U (or PL, U) built from a per-thread column-major work matrix
+
+# LAPACK's trans argument for lu_solve's trans = 0, 1, 2.
+cdef const char* TRANS_CODES = b"NTC"
+
 
 cdef enum PermKind:
     PERM_NONE = 0       # permute_l: no permutation output
@@ -281,26 +357,68 @@ cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
     emit_factors(a, lda, piv, m, n, i, b, perm_out, perm_kind, lower, upper, perm)
 
 
-cdef void lu_loop(lapack_t* work, int32_t* iwork, Batch* b, Operand* src,
-                  Operand* piv_in, bint piv_is_int64, Operand* perm_out,
-                  int perm_kind, Operand* lower, Operand* upper, Operand* info,
+cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
+                   Py_ssize_t stop, const Batch* batch, const Operand* ops,
+                   bint piv_is_int64, int perm_kind, Py_ssize_t m, Py_ssize_t n,
+                   bint factor, bint check_finite) noexcept nogil:
+    # ops: src, piv_in, perm_out, lower, upper, info. This thread's scratch:
+    # LUCY_LANES work matrices of m x n and LUCY_LANES * (k + m) int32.
+    cdef Batch b = batch[0]
+    cdef Operand src = ops[0], piv_in = ops[1], perm = ops[2]
+    cdef Operand lower = ops[3], upper = ops[4], info = ops[5]
+    cdef Py_ssize_t k = m if m < n else n, i = start, w
+    cdef const char* srcs[LUCY_LANES]
+    cdef lapack_t* dsts[LUCY_LANES]
+    cdef int32_t* pivs[LUCY_LANES]
+    cdef int32_t* stats[LUCY_LANES]
+    if ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
+            and factor and m == n and 2 <= n <= LUCY_LANES_MAX_N
+            and lucy_lanes_usable()):
+        # Tiny real matrices: factor four at a time (one per SIMD lane) into
+        # the work matrices, then emit each one's P, L, U.
+        while i + LUCY_LANES <= stop:
+            for w in range(LUCY_LANES):
+                srcs[w] = at(&b, &src, i + w)
+                dsts[w] = work + w * m * n
+                pivs[w] = iwork + w * (k + m)
+                stats[w] = <int32_t*>at(&b, &info, i + w)
+            if lapack_t is double:
+                lucy_lanes_getrf_d(<int>n, srcs, src.row_stride, src.col_stride,
+                                   <double**>dsts, pivs, stats, check_finite)
+            else:
+                lucy_lanes_getrf_s(<int>n, srcs, src.row_stride, src.col_stride,
+                                   <float**>dsts, pivs, stats, check_finite)
+            for w in range(LUCY_LANES):
+                if stats[w][0] != NONFINITE:
+                    emit_factors(dsts[w], m, pivs[w], m, n, i + w, &b, &perm,
+                                 perm_kind, &lower, &upper, pivs[w] + k)
+            i += LUCY_LANES
+    while i < stop:
+        lu_item(work, i, &b, &src, &piv_in, piv_is_int64, &perm, perm_kind,
+                &lower, &upper, &info, m, n, factor, check_finite, work,
+                iwork, iwork + k)
+        i += 1
+
+
+cdef void lu_loop(lapack_t* work, int32_t* iwork, const Batch* b,
+                  const Operand* ops, bint piv_is_int64, int perm_kind,
                   Py_ssize_t m, Py_ssize_t n, bint factor, bint check_finite,
                   int num_threads) noexcept nogil:
-    # Scratch per thread: an m x n work matrix and k + m pivot/permutation
-    # entries, preallocated by the caller for ``num_threads`` threads.
-    cdef Py_ssize_t i, t, k = m if m < n else n
-    cdef Py_ssize_t wsize = m * n, isize = k + m
+    cdef Py_ssize_t k = m if m < n else n
+    cdef Py_ssize_t wsize = LUCY_LANES * m * n, isize = LUCY_LANES * (k + m)
+    cdef Py_ssize_t blk, length, nblocks, end, t
     if num_threads <= 1:
-        for i in range(b.size):
-            lu_item(work, i, b, src, piv_in, piv_is_int64, perm_out, perm_kind,
-                    lower, upper, info, m, n, factor, check_finite, work,
-                    iwork, iwork + k)
-    else:
-        for i in prange(b.size, num_threads=num_threads, schedule='guided'):
-            t = omp_get_thread_num()
-            lu_item(work, i, b, src, piv_in, piv_is_int64, perm_out, perm_kind,
-                    lower, upper, info, m, n, factor, check_finite,
-                    work + t * wsize, iwork + t * isize, iwork + t * isize + k)
+        lu_block(work, iwork, 0, b.size, b, ops, piv_is_int64, perm_kind, m, n,
+                 factor, check_finite)
+        return
+    length = block_length(b.size, num_threads)
+    nblocks = (b.size + length - 1) // length
+    for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
+        t = omp_get_thread_num()
+        end = (blk + 1) * length
+        lu_block(work + t * wsize, iwork + t * isize, blk * length,
+                 end if end < b.size else b.size, b, ops, piv_is_int64,
+                 perm_kind, m, n, factor, check_finite)
 
 
 def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,
@@ -314,42 +432,42 @@ def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,
     ``perm_kind`` 0: ``lower`` receives PL = P @ L and ``perm_out`` is unused;
     1: ``perm_out`` (..., M) int32 receives p with A == L[p] @ U;
     2: ``perm_out`` (..., M, M), zero-filled, real dtype, receives P.
-    ``work`` holds num_threads * M * N elements of the dtype and ``iwork``
-    num_threads * (K + M) int32 entries."""
+    ``work`` holds num_threads * LANES * M * N elements of the dtype and
+    ``iwork`` num_threads * LANES * (K + M) int32 entries."""
     cdef Batch b = batch_of(src, 2)
-    cdef Operand o_src, o_piv, o_perm, o_lower, o_upper, o_info
-    cdef Operand* ops[6]
+    cdef Operand ops[6]
+    cdef Operand* views[6]
     cdef Py_ssize_t m = cnp.PyArray_DIM(src, b.ndim), n = cnp.PyArray_DIM(src, b.ndim + 1)
-    cdef int t = type_index(lower)
+    cdef int t = type_index(lower), j
     cdef bint factor = piv_in is None
     cdef bint piv_is_int64 = False
     cdef void* w = cnp.PyArray_DATA(work)
     cdef int32_t* iw = <int32_t*>cnp.PyArray_DATA(iwork)
-    describe(src, 2, &b, &o_src)
+    describe(src, 2, &b, &ops[0])
     if factor:
-        describe(info, 0, &b, &o_piv)         # unused placeholder
+        describe(info, 0, &b, &ops[1])         # unused placeholder
     else:
-        describe(piv_in, 1, &b, &o_piv)
+        describe(piv_in, 1, &b, &ops[1])
         piv_is_int64 = cnp.PyArray_ITEMSIZE(piv_in) == 8
     if perm_kind == PERM_NONE:
-        describe(lower, 2, &b, &o_perm)       # unused placeholder
+        describe(lower, 2, &b, &ops[2])        # unused placeholder
     else:
-        describe(perm_out, 2 if perm_kind == PERM_MATRIX else 1, &b, &o_perm)
-    describe(lower, 2, &b, &o_lower)
-    describe(upper, 2, &b, &o_upper)
-    describe(info, 0, &b, &o_info)
-    ops[0] = &o_src; ops[1] = &o_piv; ops[2] = &o_perm
-    ops[3] = &o_lower; ops[4] = &o_upper; ops[5] = &o_info
-    collapse(&b, ops, 6)
+        describe(perm_out, 2 if perm_kind == PERM_MATRIX else 1, &b, &ops[2])
+    describe(lower, 2, &b, &ops[3])
+    describe(upper, 2, &b, &ops[4])
+    describe(info, 0, &b, &ops[5])
+    for j in range(6):
+        views[j] = &ops[j]
+    collapse(&b, views, 6)
     with nogil:
         if t == 0:
-            lu_loop(<float*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
+            lu_loop(<float*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
         elif t == 1:
-            lu_loop(<double*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
+            lu_loop(<double*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
         elif t == 2:
-            lu_loop(<float complex*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
+            lu_loop(<float complex*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
         else:
-            lu_loop(<double complex*>w, iw, &b, &o_src, &o_piv, piv_is_int64, &o_perm, perm_kind, &o_lower, &o_upper, &o_info, m, n, factor, check_finite, num_threads)
+            lu_loop(<double complex*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
 
 
 # ---------------------------------------------------------------------------
@@ -411,7 +529,7 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                             const Operand* lu, const Operand* piv,
                             bint piv_is_int64, const Operand* rhs,
                             const Operand* x, const Operand* info,
-                            Py_ssize_t m, Py_ssize_t nrhs, char trans,
+                            Py_ssize_t m, Py_ssize_t nrhs, int trans,
                             bint in_place, bint check_finite,
                             lapack_t* lu_work, lapack_int* ipiv) noexcept nogil:
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
@@ -434,31 +552,53 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                              and mk.all_finite(xa, m, nrhs, ldx)):
         status[0] = NONFINITE
         return
+    if m <= mk.SMALL_N:
+        # Small systems: lucy's substitutions; a LAPACK call costs more.
+        if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, 0, <int32_t*>ipiv):
+            status[0] = BAD_PIVOT
+            return
+        mk.getrs_small(trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
+        status[0] = 0
+        return
     # int32_t and lapack_int are the same type (see _lapack.pxd).
     if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, 1, <int32_t*>ipiv):
         status[0] = BAD_PIVOT
         return
-    getrs(trans, <lapack_int>m, <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa,
-          <lapack_int>ldx, &linfo)
+    getrs(TRANS_CODES[trans], <lapack_int>m,
+          <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa, <lapack_int>ldx, &linfo)
     status[0] = linfo
 
 
-cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, Batch* b,
-                     Operand* lu, Operand* piv, bint piv_is_int64, Operand* rhs,
-                     Operand* x, Operand* info, Py_ssize_t m, Py_ssize_t nrhs,
-                     char trans, bint in_place, bint check_finite,
-                     int num_threads) noexcept nogil:
-    cdef Py_ssize_t i, t
+cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
+                      Py_ssize_t stop, const Batch* batch, const Operand* ops,
+                      bint piv_is_int64, Py_ssize_t m, Py_ssize_t nrhs,
+                      int trans, bint in_place, bint check_finite) noexcept nogil:
+    # ops: lu, piv, rhs, x, info
+    cdef Batch b = batch[0]
+    cdef Operand lu = ops[0], piv = ops[1], rhs = ops[2], x = ops[3], info = ops[4]
+    cdef Py_ssize_t i
+    for i in range(start, stop):
+        solve_item(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
+                   nrhs, trans, in_place, check_finite, lu_work, ipiv)
+
+
+cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const Batch* b,
+                     const Operand* ops, bint piv_is_int64, Py_ssize_t m,
+                     Py_ssize_t nrhs, int trans, bint in_place,
+                     bint check_finite, int num_threads) noexcept nogil:
+    cdef Py_ssize_t blk, length, nblocks, end, t
     if num_threads <= 1:
-        for i in range(b.size):
-            solve_item(lu_work, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
-                       nrhs, trans, in_place, check_finite, lu_work, ipiv)
-    else:
-        for i in prange(b.size, num_threads=num_threads, schedule='guided'):
-            t = omp_get_thread_num()
-            solve_item(lu_work, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
-                       nrhs, trans, in_place, check_finite,
-                       lu_work + t * m * m, ipiv + t * m)
+        solve_block(lu_work, ipiv, 0, b.size, b, ops, piv_is_int64, m, nrhs,
+                    trans, in_place, check_finite)
+        return
+    length = block_length(b.size, num_threads)
+    nblocks = (b.size + length - 1) // length
+    for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
+        t = omp_get_thread_num()
+        end = (blk + 1) * length
+        solve_block(lu_work + t * m * m, ipiv + t * m, blk * length,
+                    end if end < b.size else b.size, b, ops, piv_is_int64, m,
+                    nrhs, trans, in_place, check_finite)
 
 
 def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
@@ -470,28 +610,28 @@ def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
     is column-major per matrix. ``work``/``iwork`` hold num_threads * M * M
     elements and num_threads * M LAPACK integers."""
     cdef Batch b = batch_of(x, 2)
-    cdef Operand o_lu, o_piv, o_rhs, o_x, o_info
-    cdef Operand* ops[5]
+    cdef Operand ops[5]
+    cdef Operand* views[5]
     cdef Py_ssize_t m = cnp.PyArray_DIM(x, b.ndim), nrhs = cnp.PyArray_DIM(x, b.ndim + 1)
-    cdef int t = type_index(x)
+    cdef int t = type_index(x), j
     cdef bint piv_is_int64 = cnp.PyArray_ITEMSIZE(piv) == 8
     cdef bint in_place = rhs is x
-    cdef char tr = b'N' if trans == 0 else (b'T' if trans == 1 else b'C')
     cdef void* w = cnp.PyArray_DATA(work)
     cdef lapack_int* iw = <lapack_int*>cnp.PyArray_DATA(iwork)
-    describe(lu, 2, &b, &o_lu)
-    describe(piv, 1, &b, &o_piv)
-    describe(rhs, 2, &b, &o_rhs)
-    describe(x, 2, &b, &o_x)
-    describe(info, 0, &b, &o_info)
-    ops[0] = &o_lu; ops[1] = &o_piv; ops[2] = &o_rhs; ops[3] = &o_x; ops[4] = &o_info
-    collapse(&b, ops, 5)
+    describe(lu, 2, &b, &ops[0])
+    describe(piv, 1, &b, &ops[1])
+    describe(rhs, 2, &b, &ops[2])
+    describe(x, 2, &b, &ops[3])
+    describe(info, 0, &b, &ops[4])
+    for j in range(5):
+        views[j] = &ops[j]
+    collapse(&b, views, 5)
     with nogil:
         if t == 0:
-            solve_loop(<float*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)
+            solve_loop(<float*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
         elif t == 1:
-            solve_loop(<double*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)
+            solve_loop(<double*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
         elif t == 2:
-            solve_loop(<float complex*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)
+            solve_loop(<float complex*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
         else:
-            solve_loop(<double complex*>w, iw, &b, &o_lu, &o_piv, piv_is_int64, &o_rhs, &o_x, &o_info, m, nrhs, tr, in_place, check_finite, num_threads)
+            solve_loop(<double complex*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)

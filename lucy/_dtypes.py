@@ -1,6 +1,8 @@
 """Input conversion and the dtype rule: the one place that decides which
 LAPACK precision a call runs in."""
 
+import numbers
+
 import numpy as np
 
 __all__ = ["as_numeric_array", "result_dtype", "real_dtype"]
@@ -47,7 +49,10 @@ def as_numeric_array(a, name, min_ndim):
     if hasattr(a, "tocsr") or hasattr(a, "todense") and not isinstance(a, np.ndarray):
         raise TypeError(f"{name}: sparse matrices are not supported; "
                         "convert with .toarray() first")
-    arr = np.asarray(a)
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as exc:   # e.g. ragged nested lists
+        raise ValueError(f"{name} cannot be read as an array: {exc}") from None
     if arr.dtype.char == "O":
         arr = _convert_objects(arr, name)
     elif arr.dtype.char not in _SCORE:
@@ -62,10 +67,12 @@ def as_numeric_array(a, name, min_ndim):
 
 
 def _convert_objects(arr, name):
-    for dtype in (np.float64, np.complex128):
-        try:
-            return arr.astype(dtype)
-        except (TypeError, ValueError):
-            continue
-    raise TypeError(f"{name} has dtype object with elements that are not "
-                    "real or complex numbers")
+    # numpy would turn None into NaN, parse numeric strings, and drop the
+    # imaginary part of complex objects cast to float: check, then cast.
+    items = list(arr.flat)
+    if not all(isinstance(x, numbers.Number) for x in items):
+        raise TypeError(f"{name} has dtype object with elements that are not "
+                        "real or complex numbers")
+    is_complex = any(isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real)
+                     for x in items)
+    return arr.astype(np.complex128 if is_complex else np.float64)

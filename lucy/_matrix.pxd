@@ -11,6 +11,7 @@
 # ``load_pivots``.
 from libc.stdint cimport int32_t, int64_t
 from libc.float cimport FLT_MIN, DBL_MIN
+from libc.math cimport fabs
 cimport cython
 from lucy._lapack cimport lapack_t, lapack_int, getrf
 
@@ -25,11 +26,11 @@ cdef enum:
 cdef inline double abs1(lapack_t x) noexcept nogil:
     """LAPACK's pivot size: |x| for real, |re(x)| + |im(x)| for complex
     (what i?amax compares), so lucy picks the pivots LAPACK picks."""
+    # fabs compiles to a bit mask: no branch on the sign of random data.
     if lapack_t is float or lapack_t is double:
-        return x if x >= 0 else -x
+        return fabs(x)
     else:
-        return ((x.real if x.real >= 0 else -x.real)
-                + (x.imag if x.imag >= 0 else -x.imag))
+        return fabs(x.real) + fabs(x.imag)
 
 
 cdef inline bint all_finite(const lapack_t* a, Py_ssize_t m, Py_ssize_t n,
@@ -59,12 +60,12 @@ cdef inline void load_fortran(const char* src, Py_ssize_t row_stride,
     cdef Py_ssize_t i, j, i0, j0, i1, j1
     cdef Py_ssize_t TILE = 32
     cdef const char* col
-    if row_stride == <Py_ssize_t>sizeof(lapack_t):
-        # Columns are contiguous: a straight copy per column.
+    if row_stride == <Py_ssize_t>sizeof(lapack_t) or (m <= TILE and n <= TILE):
+        # Columns contiguous, or the whole matrix fits a tile: one pass.
         for j in range(n):
             col = src + j * col_stride
             for i in range(m):
-                dst[i + j * ldd] = (<const lapack_t*>col)[i]
+                dst[i + j * ldd] = (<const lapack_t*>(col + i * row_stride))[0]
         return
     j0 = 0
     while j0 < n:
@@ -92,6 +93,7 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     cdef Py_ssize_t i, j, jj, p
     cdef lapack_int info = 0
     cdef double best, v, sfmin
+    cdef bint bigger
     cdef lapack_t pivot, t, r
     cdef lapack_t* col
     cdef lapack_t* other
@@ -104,10 +106,12 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
         p = j
         best = abs1(col[j])
         for i in range(j + 1, m):
+            # Branch-free first maximum: which row wins is data, and random
+            # data makes a branch here mispredict half the time.
             v = abs1(col[i])
-            if v > best:
-                best = v
-                p = i
+            bigger = v > best
+            p = i if bigger else p
+            best = v if bigger else best
         piv[j] = <int32_t>p
         if best == 0:
             # An exactly zero column below the diagonal: U[j, j] == 0.
@@ -115,11 +119,11 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
             if info == 0:
                 info = <lapack_int>(j + 1)
             continue
-        if p != j:
-            for jj in range(n):
-                t = a[j + jj * lda]
-                a[j + jj * lda] = a[p + jj * lda]
-                a[p + jj * lda] = t
+        # Swap unconditionally (p == j swaps a row with itself): no branch.
+        for jj in range(n):
+            t = a[j + jj * lda]
+            a[j + jj * lda] = a[p + jj * lda]
+            a[p + jj * lda] = t
         pivot = col[j]
         if best >= sfmin:
             r = 1 / pivot
@@ -131,9 +135,8 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
         for jj in range(j + 1, n):
             other = a + jj * lda
             t = other[j]
-            if t != 0:
-                for i in range(j + 1, m):
-                    other[i] = other[i] - col[i] * t
+            for i in range(j + 1, m):
+                other[i] = other[i] - col[i] * t
     return info
 
 
@@ -156,6 +159,62 @@ cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     for i in range(k):
         piv[i] -= 1
     return info
+
+
+cdef inline lapack_t conj_if(lapack_t x, bint conjugate) noexcept nogil:
+    if lapack_t is float or lapack_t is double:
+        return x
+    else:
+        return x.conjugate() if conjugate else x
+
+
+cdef inline void getrs_small(int trans, Py_ssize_t n, Py_ssize_t nrhs,
+                             const lapack_t* lu, Py_ssize_t lda,
+                             const int32_t* piv, lapack_t* b,
+                             Py_ssize_t ldb) noexcept nogil:
+    """Solve op(A) X = B with the factors of ``getf2``/``factor_in_place``
+    (0-based ``piv``), in place in column-major ``b``; trans 0: A, 1: A^T,
+    2: A^H. The substitutions of LAPACK's ?getrs without its call overhead,
+    for small n. A zero on U's diagonal gives inf/NaN, as in LAPACK."""
+    cdef Py_ssize_t c, i, j
+    cdef lapack_t t, s
+    cdef lapack_t* x
+    cdef bint cj = trans == 2
+    for c in range(nrhs):
+        x = b + c * ldb
+        if trans == 0:
+            # x = U^-1 L^-1 P^T b
+            for i in range(n):
+                if piv[i] != i:
+                    t = x[i]
+                    x[i] = x[piv[i]]
+                    x[piv[i]] = t
+            for j in range(n):
+                t = x[j]
+                for i in range(j + 1, n):
+                    x[i] = x[i] - lu[i + j * lda] * t
+            for j in range(n - 1, -1, -1):
+                x[j] = x[j] / lu[j + j * lda]
+                t = x[j]
+                for i in range(j):
+                    x[i] = x[i] - lu[i + j * lda] * t
+        else:
+            # x = P L^-T U^-T b (conjugated factors for trans 2)
+            for j in range(n):
+                s = x[j]
+                for i in range(j):
+                    s = s - conj_if(lu[i + j * lda], cj) * x[i]
+                x[j] = s / conj_if(lu[j + j * lda], cj)
+            for j in range(n - 1, -1, -1):
+                s = x[j]
+                for i in range(j + 1, n):
+                    s = s - conj_if(lu[i + j * lda], cj) * x[i]
+                x[j] = s
+            for i in range(n - 1, -1, -1):
+                if piv[i] != i:
+                    t = x[i]
+                    x[i] = x[piv[i]]
+                    x[piv[i]] = t
 
 
 cdef inline void swaps_to_perm(const int32_t* piv, Py_ssize_t k, Py_ssize_t m,

@@ -6,8 +6,12 @@ import numpy as np
 
 from . import _batch
 from ._api import _as_pivots, _plan_threads, _raise_bad_pivots
+from ._threads import resolve_workers
 
 __all__ = ["pivots_to_permutation", "permutation_to_pivots"]
+
+# Permutations are int32: rows beyond this cannot be indexed.
+_MAX_ROWS = 2**31 - 1
 
 
 def _size_arg(value, name, default, minimum):
@@ -23,10 +27,11 @@ def _size_arg(value, name, default, minimum):
 
 
 def _convert(src, out_len, to_permutation, workers):
+    workers = resolve_workers(workers)
     batch = src.shape[:-1]
     out = np.empty((*batch, out_len), np.int32)
     info = np.zeros(batch, np.int32)
-    if out.size == 0 or info.size == 0:
+    if info.size == 0:
         return out, info
     threads = _plan_threads(workers, info.size, 4 * max(src.shape[-1], out_len))
     iwork = np.empty(threads * 2 * max(src.shape[-1], out_len, 1), np.int32)
@@ -80,11 +85,15 @@ def pivots_to_permutation(piv, m=None, *, workers=None):
     >>> np.allclose(a[perm], L @ U)
     True
     """
+    if isinstance(piv, np.ma.MaskedArray):
+        raise ValueError("piv: masked arrays are not supported")
     piv = np.asarray(piv)
     if piv.ndim < 1:
         raise ValueError(f"piv must be at least 1-dimensional, got shape {piv.shape}")
     k = piv.shape[-1]
     m = _size_arg(m, "m", k, k)
+    if m > _MAX_ROWS:
+        raise ValueError(f"m must be at most {_MAX_ROWS} (int32 row indices), got {m}")
     piv = _as_pivots(piv, k, "itself")
     perm, info = _convert(piv, m, True, workers)
     _raise_bad_pivots(info, "piv", m)
@@ -131,6 +140,8 @@ def permutation_to_pivots(perm, k=None, *, workers=None):
     array([[0, 1, 2],
            [2, 1, 2]], dtype=int32)
     """
+    if isinstance(perm, np.ma.MaskedArray):
+        raise ValueError("perm: masked arrays are not supported")
     perm = np.asarray(perm)
     if perm.ndim < 1:
         raise ValueError(f"perm must be at least 1-dimensional, got shape {perm.shape}")

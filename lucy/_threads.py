@@ -14,6 +14,7 @@ While lucy calls LAPACK, BLAS is held at one thread, for two reasons:
 
 import contextlib
 import contextvars
+import ctypes
 import operator
 import os
 import threading
@@ -111,51 +112,81 @@ def set_workers(workers):
         _default_workers.reset(token)
 
 
-# -- BLAS held at one thread -----------------------------------------------
+# -- BLAS held at one thread ----------------------------------------------
+
+# Process-wide (setter, getter) pairs; SciPy's and NumPy's wheels prefix
+# OpenBLAS's symbols with ``scipy_`` and suffix the ILP64 build's with ``64_``.
+_PROCESS_WIDE = [
+    (f"{p}openblas_set_num_threads{s}", f"{p}openblas_get_num_threads{s}")
+    for p in ("", "scipy_") for s in ("", "64_")
+] + [("MKL_Set_Num_Threads", "MKL_Get_Max_Threads"),
+     ("bli_thread_set_num_threads", "bli_thread_get_num_threads")]
+
+
+def _c_function(dll, name, argtypes, restype):
+    fn = getattr(dll, name, None)
+    if fn is not None:
+        fn.argtypes, fn.restype = argtypes, restype
+    return fn
+
 
 class _BlasThreads:
-    """Holds every loaded BLAS at one thread while any lucy call runs.
+    """Holds BLAS at one thread, process-wide, while lucy calls LAPACK.
 
     BLAS thread counts are process-global, so overlapping calls from several
     Python threads share one hold: the first to enter saves the counts and
-    sets 1, the last to leave restores them. The library handles come from
-    threadpoolctl, looked up once (about a millisecond) on first use; after
-    that a hold costs a few direct C calls."""
+    sets 1, the last to leave restores them. While a lucy call runs, BLAS
+    calls made by other threads of the process therefore run on one thread
+    too.
+
+    The library's own functions are called, through pointers found once:
+    threadpoolctl lets only one Python thread change OpenBLAS's count and
+    silently ignores the others, and OpenBLAS's
+    ``openblas_set_num_threads_local`` is not thread-local in its pthreads
+    builds (it sets the global count), so neither can give per-call control.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._depth = 0
         self._saved = None
-        self._controllers = None
+        self._process_wide = []      # (set, get) ctypes functions
 
-    def _libraries(self):
-        if self._controllers is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-                ctl = ThreadpoolController().select(user_api="blas")
-                self._controllers = list(ctl.lib_controllers)
-            except Exception:  # threadpoolctl missing or failing: do nothing
-                self._controllers = []
-        return self._controllers
+    def setup(self):
+        """Find the loaded BLAS libraries (threadpoolctl; about a
+        millisecond) and their thread-count functions."""
+        try:
+            from threadpoolctl import ThreadpoolController
+            libs = ThreadpoolController().select(user_api="blas").lib_controllers
+            dlls = [ctypes.CDLL(lib.filepath) for lib in libs]
+        except Exception:  # threadpoolctl missing or failing: nothing to hold
+            dlls = []
+        for dll in dlls:
+            for set_name, get_name in _PROCESS_WIDE:
+                set_fn = _c_function(dll, set_name, [ctypes.c_int], None)
+                get_fn = _c_function(dll, get_name, [], ctypes.c_int)
+                if set_fn is not None and get_fn is not None:
+                    self._process_wide.append((set_fn, get_fn))
+                    break
 
     def __enter__(self):
         with self._lock:
             if self._depth == 0:
-                libs = self._libraries()
-                self._saved = [lib.get_num_threads() for lib in libs]
-                for lib, n in zip(libs, self._saved):
+                self._saved = [get() for _, get in self._process_wide]
+                for (set_, _), n in zip(self._process_wide, self._saved):
                     if n != 1:
-                        lib.set_num_threads(1)
+                        set_(1)
             self._depth += 1
 
     def __exit__(self, *exc):
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
-                for lib, n in zip(self._libraries(), self._saved):
+                for (set_, _), n in zip(self._process_wide, self._saved):
                     if n != 1:
-                        lib.set_num_threads(n)
+                        set_(n)
                 self._saved = None
 
 
 blas_single_threaded = _BlasThreads()
+blas_single_threaded.setup()

@@ -1,0 +1,180 @@
+/*
+ * LU with partial pivoting of FOUR small square real matrices at once, one
+ * matrix per SIMD lane (GCC/Clang vector extensions; no intrinsics, so it
+ * builds for any target and the compiler picks the instruction set).
+ *
+ * Why: a single n <= 8 LU is a chain of dependent steps (pivot search, row
+ * swap, reciprocal, update) and runs at the latency of that chain, not at
+ * the machine's throughput. Four independent matrices side by side fill the
+ * pipeline. Pivoting stays per matrix: comparisons give lane masks, row
+ * swaps become blends, so there is no data-dependent branch at all.
+ *
+ * The arithmetic is LAPACK ?getf2's (first maximum of |x| as pivot, scale by
+ * the reciprocal unless the pivot is below the safe minimum, rank-1 update),
+ * so pivots equal LAPACK's and factors agree to rounding.
+ *
+ * Call only where lucy_lanes_usable() is true.
+ * Entry points (n = 2..LUCY_LANES_MAX_N; any element strides in bytes):
+ *   lucy_lanes_getrf_d / _s (n, src[4], rs, cs, dst[4], piv[4], status[4],
+ *                            check_finite)
+ *   src[w] + i*rs + j*cs -> element (i, j) of matrix w; dst[w] column-major
+ *   with leading dimension n; piv[w]: n 0-based pivots; status[w]: LAPACK
+ *   info, or LUCY_LANES_NONFINITE when check_finite and the matrix holds
+ *   inf/NaN.
+ */
+#ifndef LUCY_SMALL_LANES_H
+#define LUCY_SMALL_LANES_H
+
+#include <float.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LUCY_LANES 4
+#define LUCY_LANES_MAX_N 8
+#define LUCY_LANES_NONFINITE INT32_MIN
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define LUCY_LANES_AVAILABLE 1
+
+/* The lane kernels are compiled for AVX + FMA (4 doubles per register) and
+ * used only where the CPU has them: compiled for baseline x86-64 (SSE2),
+ * the same code was slower than the one-matrix kernel. */
+#define LUCY_LANES_TARGET __attribute__((target("avx,fma")))
+
+static inline int lucy_lanes_usable(void)
+{
+    return __builtin_cpu_supports("avx") && __builtin_cpu_supports("fma");
+}
+
+typedef double lucy_vd __attribute__((vector_size(32)));
+typedef int64_t lucy_vd_mask __attribute__((vector_size(32)));
+typedef float lucy_vs __attribute__((vector_size(16)));
+typedef int32_t lucy_vs_mask __attribute__((vector_size(16)));
+
+#define LUCY_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+#define LUCY_DEFINE_LANES_GETRF(SUFFIX, T, VT, MT, SAFE_MIN)                   \
+LUCY_ALWAYS_INLINE VT lucy_lanes_blend_##SUFFIX(MT take_a, VT a, VT b)         \
+{                                                                              \
+    return (VT)(((MT)a & take_a) | ((MT)b & ~take_a));                         \
+}                                                                              \
+                                                                               \
+LUCY_ALWAYS_INLINE VT lucy_lanes_abs_##SUFFIX(VT x)                            \
+{                                                                              \
+    const VT zero = {0};                                                       \
+    const VT neg_zero = zero * -1;                                             \
+    return (VT)((MT)x & ~(MT)neg_zero);                                        \
+}                                                                              \
+                                                                               \
+LUCY_ALWAYS_INLINE void lucy_lanes_getrf_##SUFFIX##_n(                         \
+    const int n, const char *const src[LUCY_LANES], const ptrdiff_t rs,        \
+    const ptrdiff_t cs, T *const dst[LUCY_LANES],                              \
+    int32_t *const piv[LUCY_LANES], int32_t *const status[LUCY_LANES],         \
+    const int check_finite)                                                    \
+{                                                                              \
+    VT a[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];                                  \
+    VT finite_probe = {0};                                                     \
+    MT info = {0};                                                             \
+    for (int i = 0; i < n; i++)                                                \
+        for (int j = 0; j < n; j++) {                                          \
+            for (int w = 0; w < LUCY_LANES; w++)                               \
+                a[i][j][w] = *(const T *)(src[w] + i * rs + j * cs);           \
+            /* x * 0 is 0 for finite x, NaN for inf and NaN */                 \
+            finite_probe += a[i][j] * 0;                                       \
+        }                                                                      \
+    for (int j = 0; j < n; j++) {                                              \
+        VT best = lucy_lanes_abs_##SUFFIX(a[j][j]);                            \
+        MT p = (MT){0} + j;                                                    \
+        for (int i = j + 1; i < n; i++) {                                      \
+            VT v = lucy_lanes_abs_##SUFFIX(a[i][j]);                           \
+            MT bigger = (MT)(v > best);                                        \
+            p = (bigger & i) | (~bigger & p);                                  \
+            best = lucy_lanes_blend_##SUFFIX(bigger, v, best);                 \
+        }                                                                      \
+        for (int w = 0; w < LUCY_LANES; w++)                                   \
+            piv[w][j] = (int32_t)p[w];                                         \
+        /* row j <-> row p, per lane */                                        \
+        for (int r = j + 1; r < n; r++) {                                      \
+            MT here = (MT)(p == r);                                            \
+            for (int c = 0; c < n; c++) {                                      \
+                VT row_j = a[j][c], row_r = a[r][c];                           \
+                a[j][c] = lucy_lanes_blend_##SUFFIX(here, row_r, row_j);       \
+                a[r][c] = lucy_lanes_blend_##SUFFIX(here, row_j, row_r);       \
+            }                                                                  \
+        }                                                                      \
+        /* a zero column (best == 0): U[j, j] == 0, record the first one and   \
+           leave the column as it is (multipliers stay 0), as LAPACK does */   \
+        MT singular = (MT)(best == 0);                                         \
+        info = lucy_lanes_blend_mask_##SUFFIX(                                 \
+            (MT)(info == 0) & singular, (MT){0} + (j + 1), info);              \
+        VT pivot = a[j][j];                                                    \
+        VT one = (VT){0} + 1;                                                  \
+        VT recip = lucy_lanes_blend_##SUFFIX(singular, (VT){0}, one / pivot);  \
+        MT tiny = (MT)(best < SAFE_MIN) & ~singular;                           \
+        int any_tiny = 0;                                                      \
+        for (int w = 0; w < LUCY_LANES; w++)                                   \
+            any_tiny |= tiny[w] != 0;                                          \
+        for (int i = j + 1; i < n; i++) {                                      \
+            VT scaled = a[i][j] * recip;                                       \
+            if (any_tiny) /* divide where 1/pivot would overflow */            \
+                scaled = lucy_lanes_blend_##SUFFIX(tiny, a[i][j] / pivot,      \
+                                                  scaled);                     \
+            a[i][j] = scaled;                                                  \
+        }                                                                      \
+        for (int i = j + 1; i < n; i++)                                        \
+            for (int c = j + 1; c < n; c++)                                    \
+                a[i][c] -= a[i][j] * a[j][c];                                  \
+    }                                                                          \
+    MT nonfinite = (MT)(finite_probe != 0);                                    \
+    for (int w = 0; w < LUCY_LANES; w++) {                                     \
+        T *out = dst[w];                                                       \
+        for (int j = 0; j < n; j++)                                            \
+            for (int i = 0; i < n; i++)                                        \
+                out[i + j * n] = a[i][j][w];                                   \
+        *status[w] = (check_finite && nonfinite[w]) ? LUCY_LANES_NONFINITE     \
+                                                   : (int32_t)info[w];         \
+    }                                                                          \
+}                                                                              \
+                                                                               \
+LUCY_LANES_TARGET static void lucy_lanes_getrf_##SUFFIX(                       \
+    int n, const char *const src[LUCY_LANES], ptrdiff_t rs, ptrdiff_t cs,      \
+    T *const dst[LUCY_LANES], int32_t *const piv[LUCY_LANES],                  \
+    int32_t *const status[LUCY_LANES], int check_finite)                       \
+{                                                                              \
+    /* one fully unrolled copy per size */                                     \
+    switch (n) {                                                               \
+    case 2: lucy_lanes_getrf_##SUFFIX##_n(2, src, rs, cs, dst, piv, status, check_finite); break; \
+    case 3: lucy_lanes_getrf_##SUFFIX##_n(3, src, rs, cs, dst, piv, status, check_finite); break; \
+    case 4: lucy_lanes_getrf_##SUFFIX##_n(4, src, rs, cs, dst, piv, status, check_finite); break; \
+    case 5: lucy_lanes_getrf_##SUFFIX##_n(5, src, rs, cs, dst, piv, status, check_finite); break; \
+    case 6: lucy_lanes_getrf_##SUFFIX##_n(6, src, rs, cs, dst, piv, status, check_finite); break; \
+    case 7: lucy_lanes_getrf_##SUFFIX##_n(7, src, rs, cs, dst, piv, status, check_finite); break; \
+    default: lucy_lanes_getrf_##SUFFIX##_n(8, src, rs, cs, dst, piv, status, check_finite); break; \
+    }                                                                          \
+}
+
+#define LUCY_DEFINE_MASK_BLEND(SUFFIX, MT)                                     \
+LUCY_ALWAYS_INLINE MT lucy_lanes_blend_mask_##SUFFIX(MT take_a, MT a, MT b)    \
+{                                                                              \
+    return (a & take_a) | (b & ~take_a);                                       \
+}
+
+LUCY_DEFINE_MASK_BLEND(d, lucy_vd_mask)
+LUCY_DEFINE_MASK_BLEND(s, lucy_vs_mask)
+LUCY_DEFINE_LANES_GETRF(d, double, lucy_vd, lucy_vd_mask, DBL_MIN)
+LUCY_DEFINE_LANES_GETRF(s, float, lucy_vs, lucy_vs_mask, FLT_MIN)
+
+#else  /* not x86-64 GCC/Clang: callers use the one-matrix kernel */
+#define LUCY_LANES_AVAILABLE 0
+static inline int lucy_lanes_usable(void) { return 0; }
+static void lucy_lanes_getrf_d(int n, const char *const src[4], ptrdiff_t rs,
+                               ptrdiff_t cs, double *const dst[4],
+                               int32_t *const piv[4], int32_t *const status[4],
+                               int check_finite) { (void)n; }
+static void lucy_lanes_getrf_s(int n, const char *const src[4], ptrdiff_t rs,
+                               ptrdiff_t cs, float *const dst[4],
+                               int32_t *const piv[4], int32_t *const status[4],
+                               int check_finite) { (void)n; }
+#endif
+
+#endif  /* LUCY_SMALL_LANES_H */
