@@ -1,0 +1,113 @@
+"""Extra memory of one lucy.lu_factor call, measured in a fresh process.
+
+Usage (bench/run.py runs it): python bench/_memory.py BATCH M N DTYPE
+Prints one JSON object.
+
+"Extra" is the peak resident memory during the call beyond what was resident
+before it (the input is already there) and beyond the outputs it returns:
+scratch space, copies, per-thread buffers. It is measured in a child process
+so that nothing else the benchmark allocated can hide or inflate the peak.
+
+How the peak is isolated: writing "5" to /proc/self/clear_refs (Linux >= 4.0)
+resets the peak (VmHWM) to the current RSS, so VmHWM after the call minus
+VmRSS before it is exactly the call's rise. Elsewhere ru_maxrss is used,
+which is only right when the call's peak is the process's highest so far
+(the input is filled in chunks so that making it leaves no higher peak).
+"""
+
+import json
+import os
+import resource
+import sys
+
+# Large blocks straight from mmap and back to the system when freed: glibc's
+# adaptive threshold would otherwise keep freed warm-up buffers resident and
+# serve the measured call from them, hiding its allocations.
+if os.environ.get("MALLOC_MMAP_THRESHOLD_") is None:
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = "65536"
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+import numpy as np  # noqa: E402  (after the re-exec)
+
+import lucy  # noqa: E402
+
+_KIB = 1024
+
+
+def _status_kib(field):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_kib():
+    hwm = _status_kib("VmHWM")
+    if hwm is not None:
+        return hwm
+    scale = 1 if sys.platform != "darwin" else 1 / _KIB   # macOS reports bytes
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)
+
+
+def _random_stack(batch, m, n, dtype, chunk=1 << 20):
+    """A standard-normal (batch, m, n) stack made in place, chunk by chunk,
+    so that making it leaves no large temporary and no peak above its size."""
+    a = np.empty((batch, m, n), dtype)
+    flat = a.reshape(-1).view(a.real.dtype)      # complex: (re, im) pairs
+    rng = np.random.default_rng(0)
+    for start in range(0, flat.size, chunk):
+        block = flat[start:start + chunk]
+        block[...] = rng.standard_normal(block.size)
+    return a
+
+
+def _one_call_rise(a):
+    """(peak RSS rise during one lu_factor call in bytes, output bytes, exact?)."""
+    before_kib = _status_kib("VmRSS")
+    exact = _reset_peak() and before_kib is not None
+    if not exact:
+        before_kib = _peak_kib()
+    lu, piv = lucy.lu_factor(a)
+    rise = (_peak_kib() - before_kib) * _KIB
+    return rise, lu.nbytes + piv.nbytes, exact
+
+
+def measure(batch, m, n, dtype, calls=3):
+    a = _random_stack(batch, m, n, np.dtype(dtype))
+    # Warm up on a slice big enough to start every OpenMP thread (their
+    # stacks and lucy's libraries count before the call, not in it).
+    warm = lucy.lu_factor(a[: max(1, batch // 10)])
+    del warm
+    # The largest rise of a few calls: the kernel's proactive reclaim (DAMON
+    # runs on some VMs) can page out cold memory during a call and make one
+    # reading low, even negative; nothing makes a reading too high.
+    rise, outputs, exact = max(_one_call_rise(a) for _ in range(calls))
+    extra = rise - outputs
+    workers = lucy.get_workers()
+    unit = workers * m * n * a.itemsize                 # workers x M x N elements
+    return {
+        "shape": [batch, m, n], "dtype": str(a.dtype), "workers": workers,
+        "input_bytes": a.nbytes, "output_bytes": outputs, "peak_rise_bytes": rise,
+        "extra_bytes": extra, "unit_bytes": unit, "extra_units": extra / unit,
+        "resolution_bytes": os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096,
+        "method": (f"VmHWM reset via clear_refs, largest of {calls} calls" if exact
+                   else f"ru_maxrss (approximate), largest of {calls} calls"),
+    }
+
+
+if __name__ == "__main__":
+    batch, m, n = (int(x) for x in sys.argv[1:4])
+    print(json.dumps(measure(batch, m, n, sys.argv[4])))
