@@ -51,8 +51,11 @@ def _broadcast_to(arr, batch, core_ndim):
         writeable=False)
 
 
-def _plan_threads(workers, batch_size, work_per_item):
-    threads = min(resolve_workers(workers), batch_size)
+def _plan_threads(workers, batch_size, work_per_item, min_side=0):
+    threads = resolve_workers(workers)
+    if min_side < _batch.BLOCKED_MIN_N:
+        # Only matrices this large use threads within one matrix.
+        threads = min(threads, batch_size)
     if threads > 1 and batch_size * work_per_item < _PARALLEL_MIN_WORK:
         return 1
     return max(threads, 1)
@@ -137,7 +140,7 @@ def _factor(a, overwrite_a, check_finite, workers):
         # into the output, which is then factored in place.
         np.copyto(lu, a1, casting="unsafe")
         src = lu
-    threads = _plan_threads(workers, info.size, _lu_work(m, n))
+    threads = _plan_threads(workers, info.size, _lu_work(m, n), min(m, n))
     if max(m, n) > _batch.SMALL_N:
         with blas_single_threaded:
             _batch.factor(src, lu, piv, info, check_finite, threads)
@@ -430,7 +433,8 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
         # matrix into its work matrix before writing that output's slot.
         src = upper if m <= n else lower
         np.copyto(src, a1, casting="unsafe")
-    threads = _plan_threads(workers, info.size, (_lu_work(m, n) if piv is None else 0) + m * m)
+    threads = _plan_threads(workers, info.size, (_lu_work(m, n) if piv is None else 0) + m * m,
+                            min(m, n) if piv is None else 0)
     work = np.empty(threads * _batch.LANES * m * n, dtype)
     iwork = np.empty(threads * _batch.LANES * (k + m), np.int32)
     args = (src, piv, perm, lower, upper, info, perm_kind, work, iwork,

@@ -18,7 +18,7 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t
 
-from lucy._lapack cimport lapack_t, lapack_int, getrs
+from lucy._lapack cimport lapack_t, lapack_int, getrf, getrs, laswp, trsm_unit_lower, gemm_minus
 from lucy cimport _matrix as mk
 from lucy._openmp cimport LUCY_OPENMP_ENABLED, omp_get_max_threads, omp_get_thread_num
 
@@ -176,6 +176,88 @@ cdef inline Py_ssize_t block_length(Py_ssize_t size, int num_threads) noexcept n
 
 
 # ---------------------------------------------------------------------------
+# Large matrices: a blocked LU whose parallel split does not depend on the
+# number of threads
+#
+# OpenBLAS's threaded getrf rounds differently for different thread counts,
+# so lucy keeps BLAS at one thread and parallelises large matrices itself:
+# right-looking blocked LU, each panel of BLOCK_NB columns factored by
+# LAPACK's getrf (one thread), then the trailing columns updated in tiles of
+# BLOCK_TILE columns (row swaps, triangular solve, matrix product), one tile
+# per task. The tiles are the same whatever the thread count, and each is
+# computed by one-thread BLAS, so every thread count gives the same bits.
+# Every matrix with min(M, N) >= BLOCKED_MIN takes this path, parallel or not.
+
+cdef enum:
+    BLOCKED_MIN = 512
+    BLOCK_NB = 128
+    BLOCK_TILE = 256
+
+BLOCKED_MIN_N = BLOCKED_MIN
+
+
+cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
+                               Py_ssize_t lda, int32_t* piv,
+                               int num_threads) noexcept nogil:
+    """LU of the column-major m x n ``a`` in place, 0-based pivots to piv;
+    LAPACK's info. Uses up to ``num_threads`` threads, same bits for any."""
+    cdef Py_ssize_t k = m if m < n else n
+    cdef Py_ssize_t j0, jb, i, rest, ntiles, t, c0, cw
+    cdef lapack_int info = 0, iinfo = 0
+    cdef lapack_int* ipiv = <lapack_int*>piv    # same type; 1-based until the end
+    j0 = 0
+    while j0 < k:
+        jb = BLOCK_NB if j0 + BLOCK_NB <= k else k - j0
+        getrf(<lapack_int>(m - j0), <lapack_int>jb, a + j0 + j0 * lda,
+              <lapack_int>lda, ipiv + j0, &iinfo)
+        if iinfo > 0 and info == 0:
+            info = <lapack_int>(iinfo + j0)
+        for i in range(j0, j0 + jb):
+            ipiv[i] += <lapack_int>j0
+        # this panel's swaps on the columns to its left
+        if j0 > 0:
+            laswp(<lapack_int>j0, a, <lapack_int>lda, <lapack_int>(j0 + 1),
+                  <lapack_int>(j0 + jb), ipiv)
+        rest = n - j0 - jb
+        ntiles = (rest + BLOCK_TILE - 1) // BLOCK_TILE
+        if ntiles > 0:
+            for t in prange(ntiles, num_threads=num_threads if num_threads < ntiles else ntiles,
+                            schedule='dynamic'):
+                c0 = j0 + jb + t * BLOCK_TILE
+                cw = BLOCK_TILE if c0 + BLOCK_TILE <= n else n - c0
+                update_tile(m, a, lda, ipiv, j0, jb, c0, cw)
+        j0 += jb
+    for i in range(k):
+        piv[i] -= 1
+    return info
+
+
+cdef void update_tile(Py_ssize_t m, lapack_t* a, Py_ssize_t lda,
+                      lapack_int* ipiv, Py_ssize_t j0, Py_ssize_t jb,
+                      Py_ssize_t c0, Py_ssize_t cw) noexcept nogil:
+    """Columns [c0, c0 + cw) after the panel at j0 (jb columns): swap rows,
+    solve with the panel's unit L, subtract the panel's product."""
+    laswp(<lapack_int>cw, a + c0 * lda, <lapack_int>lda, <lapack_int>(j0 + 1),
+          <lapack_int>(j0 + jb), ipiv)
+    trsm_unit_lower(<lapack_int>jb, <lapack_int>cw, a + j0 + j0 * lda,
+                    <lapack_int>lda, a + j0 + c0 * lda, <lapack_int>lda)
+    if m > j0 + jb:
+        gemm_minus(<lapack_int>(m - j0 - jb), <lapack_int>cw, <lapack_int>jb,
+                   a + (j0 + jb) + j0 * lda, <lapack_int>lda,
+                   a + j0 + c0 * lda, <lapack_int>lda,
+                   a + (j0 + jb) + c0 * lda, <lapack_int>lda)
+
+
+cdef inline lapack_int factor_matrix(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
+                                     Py_ssize_t lda, int32_t* piv,
+                                     int inner_threads) noexcept nogil:
+    """The one choice of algorithm per matrix, by its shape only."""
+    if (m if m < n else n) >= BLOCKED_MIN and sizeof(lapack_int) == sizeof(int32_t):
+        return factor_blocked(m, n, a, lda, piv, inner_threads)
+    return mk.factor_in_place(m, n, a, lda, piv)
+
+
+# ---------------------------------------------------------------------------
 # lu_factor
 
 cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
@@ -183,7 +265,8 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                               const Operand* lu, const Operand* piv,
                               const Operand* info, Py_ssize_t m, Py_ssize_t n,
                               Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t lda,
-                              bint in_place, bint check_finite) noexcept nogil:
+                              bint in_place, bint check_finite,
+                              int inner_threads) noexcept nogil:
     """Items [start, stop): load (unless in place), check, factor."""
     cdef Py_ssize_t i
     cdef lapack_t* a
@@ -196,13 +279,13 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
         if check_finite and not mk.all_finite(a, m, n, lda):
             status[0] = NONFINITE
             continue
-        status[0] = mk.factor_in_place(m, n, a, lda, <int32_t*>at(b, piv, i))
+        status[0] = factor_matrix(m, n, a, lda, <int32_t*>at(b, piv, i), inner_threads)
 
 
 cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                        const Batch* batch, const Operand* ops, Py_ssize_t m,
-                       Py_ssize_t n, bint in_place,
-                       bint check_finite) noexcept nogil:
+                       Py_ssize_t n, bint in_place, bint check_finite,
+                       int inner_threads) noexcept nogil:
     # ops: src, lu, piv, info
     cdef Batch b = batch[0]
     cdef Operand src = ops[0], lu = ops[1], piv = ops[2], info = ops[3]
@@ -231,22 +314,26 @@ cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                                    <float**>dsts, pivs, stats, check_finite)
             i += LUCY_LANES
     factor_items(tag, i, stop, &b, &src, &lu, &piv, &info, m, n,
-                 src.row_stride, src.col_stride, lda, in_place, check_finite)
+                 src.row_stride, src.col_stride, lda, in_place, check_finite,
+                 inner_threads)
 
 
 cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
                       Py_ssize_t m, Py_ssize_t n, bint in_place,
                       bint check_finite, int num_threads) noexcept nogil:
     cdef Py_ssize_t blk, length, nblocks, end
-    if num_threads <= 1:
-        factor_block(tag, 0, b.size, b, ops, m, n, in_place, check_finite)
+    if num_threads <= 1 or b.size < num_threads:
+        # Fewer matrices than threads: one at a time, the threads inside
+        # (only the blocked LU of large matrices uses them).
+        factor_block(tag, 0, b.size, b, ops, m, n, in_place, check_finite,
+                     num_threads)
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
     for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
         end = (blk + 1) * length
         factor_block(tag, blk * length, end if end < b.size else b.size, b, ops,
-                     m, n, in_place, check_finite)
+                     m, n, in_place, check_finite, 1)
 
 
 def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray info,
@@ -333,7 +420,7 @@ cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                          const Operand* upper, const Operand* info,
                          Py_ssize_t m, Py_ssize_t n, bint factor,
                          bint check_finite, lapack_t* work, int32_t* piv,
-                         int32_t* perm) noexcept nogil:
+                         int32_t* perm, int inner_threads) noexcept nogil:
     """lu (``factor``): factor src's matrix in ``work`` and emit P, L, U.
     lu_unpack: read the factor ``src`` and pivots ``piv_in`` and emit them."""
     cdef Py_ssize_t k = m if m < n else n
@@ -350,7 +437,7 @@ cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
         if check_finite and not mk.all_finite(work, m, n, m):
             status[0] = NONFINITE
             return
-        status[0] = mk.factor_in_place(m, n, work, m, piv)
+        status[0] = factor_matrix(m, n, work, m, piv, inner_threads)
     elif not mk.load_pivots(at(b, piv_in, i), piv_in.row_stride, piv_is_int64, k, m, 0, piv):
         status[0] = BAD_PIVOT
         return
@@ -360,7 +447,8 @@ cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
 cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
                    Py_ssize_t stop, const Batch* batch, const Operand* ops,
                    bint piv_is_int64, int perm_kind, Py_ssize_t m, Py_ssize_t n,
-                   bint factor, bint check_finite) noexcept nogil:
+                   bint factor, bint check_finite,
+                   int inner_threads) noexcept nogil:
     # ops: src, piv_in, perm_out, lower, upper, info. This thread's scratch:
     # LUCY_LANES work matrices of m x n and LUCY_LANES * (k + m) int32.
     cdef Batch b = batch[0]
@@ -396,7 +484,7 @@ cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
     while i < stop:
         lu_item(work, i, &b, &src, &piv_in, piv_is_int64, &perm, perm_kind,
                 &lower, &upper, &info, m, n, factor, check_finite, work,
-                iwork, iwork + k)
+                iwork, iwork + k, inner_threads)
         i += 1
 
 
@@ -407,9 +495,9 @@ cdef void lu_loop(lapack_t* work, int32_t* iwork, const Batch* b,
     cdef Py_ssize_t k = m if m < n else n
     cdef Py_ssize_t wsize = LUCY_LANES * m * n, isize = LUCY_LANES * (k + m)
     cdef Py_ssize_t blk, length, nblocks, end, t
-    if num_threads <= 1:
+    if num_threads <= 1 or b.size < num_threads:
         lu_block(work, iwork, 0, b.size, b, ops, piv_is_int64, perm_kind, m, n,
-                 factor, check_finite)
+                 factor, check_finite, num_threads)
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
@@ -418,7 +506,7 @@ cdef void lu_loop(lapack_t* work, int32_t* iwork, const Batch* b,
         end = (blk + 1) * length
         lu_block(work + t * wsize, iwork + t * isize, blk * length,
                  end if end < b.size else b.size, b, ops, piv_is_int64,
-                 perm_kind, m, n, factor, check_finite)
+                 perm_kind, m, n, factor, check_finite, 1)
 
 
 def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,

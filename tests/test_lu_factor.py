@@ -228,3 +228,23 @@ class TestProperties:
             ref_lu, ref_piv = sla.lu_factor(a[idx]) if info[idx] == 0 else (None, None)
             if ref_piv is not None and np.array_equal(ref_piv, piv[idx]):
                 np.testing.assert_allclose(lu[idx], ref_lu, rtol=1e-12, atol=1e-12)
+
+
+class TestLargeBlocked:
+    """Matrices with min(M, N) >= 512 take lucy's blocked LU, parallel
+    within one matrix over a fixed grid of tiles."""
+
+    @pytest.mark.parametrize("shape, dtype", [((600, 600), np.float64),
+                                              ((1, 700, 520), np.complex64),
+                                              ((520, 650), np.float32)])
+    def test_matches_scipy_and_any_workers(self, shape, dtype, rng):
+        a = random_matrices(shape, dtype, rng)
+        lu, piv = lucy.lu_factor(a, workers=1)
+        assert_lu_factor_matches_scipy(a, lu, piv)
+        for workers in (2, 3, -1):
+            lu_w, piv_w = lucy.lu_factor(a, workers=workers)
+            np.testing.assert_array_equal(lu_w, lu)
+            np.testing.assert_array_equal(piv_w, piv)
+        # lu() factors with the same algorithm: exactly the unpacked factors
+        for got, ref in zip(lucy.lu(a, workers=2), lucy.lu_unpack(lu, piv)):
+            np.testing.assert_array_equal(got, ref)
