@@ -157,11 +157,20 @@ def _mlx():
         mx.eval(arr)
         return arr
 
+    import lucy
+    import lucy.mlx
     return [Impl("MLX", mx.__version__, convert=convert, block=mx.eval,
                  to_numpy=np.array, ops={
                      "lu_factor": lambda a: mx.linalg.lu_factor(a, stream=mx.cpu),
                      "lu": lambda a: mx.linalg.lu(a, stream=mx.cpu),
                      # MLX has no lu_solve: that cell reads n/a.
+                 }),
+            # lucy's MLX-compatible functions, MLX arrays in and out: what a
+            # port from MLX gets (conversions included).
+            Impl("lucy.mlx", lucy.__version__, convert=convert, block=mx.eval,
+                 to_numpy=np.array, ops={
+                     "lu_factor": lambda a: lucy.mlx.lu_factor(a),
+                     "lu": lambda a: lucy.mlx.lu(a),
                  })]
 
 

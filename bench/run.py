@@ -42,6 +42,7 @@ class Row:
     batch: int
     n: int
     targets: dict[str, float] = field(default_factory=dict)  # column -> minimum ratio
+    base: str = "lucy"          # the column whose speed-up the ratios show
 
     @property
     def name(self):
@@ -59,6 +60,13 @@ FULL_ROWS = (
     Row("lu_factor", 1, 3000, {"SciPy": 1.5, "torch": 1.1, "MLX": 15}),
     Row("lu", 100_000, 4, {"SciPy": 40, "torch": 2}),
     Row("lu_solve", 100_000, 4, {"SciPy": 180, "torch": 1.5}),
+)
+# --mlx-compat: lucy.mlx (MLX arrays in and out, MLX's conventions) against
+# mlx.core.linalg.lu_factor, as issue 3 asks (run with --dtype float32).
+MLX_ROWS = (
+    Row("lu_factor", 100_000, 4, {"MLX": 7}, base="lucy.mlx"),
+    Row("lu_factor", 2_000, 64, {}, base="lucy.mlx"),
+    Row("lu_factor", 1, 2000, {"MLX": 15}, base="lucy.mlx"),
 )
 MATMUL_SHARE_TARGET = 0.75          # lucy's 1 x n lu_factor vs numpy matmul GFLOP/s
 MEMORY_TARGET_UNITS = 1.0           # extra memory, in workers x M x N elements
@@ -329,7 +337,7 @@ def ratios(row, cells):
     """{column: {"value", "target", "pass"}}: lucy's speed-up over each
     implementation (time_X / time_lucy) and over workers=1."""
     median = {c.impl: c.median_ms() for c in cells}
-    lucy = median.get("lucy")
+    lucy = median.get(row.base)
     out = {}
     for col, impl in [("w=1", "lucy w=1"), *((p, p) for p in _peers.PEERS)]:
         if impl not in median:
@@ -597,6 +605,8 @@ def parse_args(argv):
     p.add_argument("--json-out", type=Path,
                    help="JSON results path (default bench/results/<date>.json); the .md and "
                         ".png are written beside it")
+    p.add_argument("--mlx-compat", action="store_true",
+                   help="only the rows of lucy.mlx.lu_factor against MLX (needs MLX)")
     p.add_argument("--plot-out", type=Path, help="also write the speed-up plot here "
                    "(e.g. bench/speedup.png for the README)")
     args = p.parse_args(argv)
@@ -623,7 +633,8 @@ def run_everything(args, impls):
     """All measurements: the rows, the machine limits, the memory children."""
     dtype = np.dtype(args.dtype)
     plan = Plan(args.rounds, args.min_rounds, args.budget, args.settle_ms / 1e3, args.cell_limit)
-    rows = [r for r in (quick_rows() if args.quick else FULL_ROWS) if selected(r.name, args.only)]
+    all_rows = MLX_ROWS if args.mlx_compat else (quick_rows() if args.quick else FULL_ROWS)
+    rows = [r for r in all_rows if selected(r.name, args.only)]
     results = []
     for k, row in enumerate(rows, 1):
         t0 = time.perf_counter()

@@ -74,6 +74,16 @@ def _check_core_size(*dims, name="a"):
                              f"can index ({_MAX_DIM})")
 
 
+def _run_kernel(kernel, args, reaches_lapack):
+    """One compiled call; BLAS held at one thread if it may call LAPACK
+    (matrices up to SMALL_N never do)."""
+    if reaches_lapack:
+        with blas_single_threaded:
+            kernel(*args)
+    else:
+        kernel(*args)
+
+
 def _batch_index(info, flat):
     idx = np.unravel_index(flat, info.shape)
     return tuple(int(i) for i in idx)
@@ -141,11 +151,8 @@ def _factor(a, overwrite_a, check_finite, workers):
         np.copyto(lu, a1, casting="unsafe")
         src = lu
     threads = _plan_threads(workers, info.size, _lu_work(m, n), min(m, n))
-    if max(m, n) > _batch.SMALL_N:
-        with blas_single_threaded:
-            _batch.factor(src, lu, piv, info, check_finite, threads)
-    else:
-        _batch.factor(src, lu, piv, info, check_finite, threads)
+    _run_kernel(_batch.factor, (src, lu, piv, info, check_finite, threads),
+                max(m, n) > _batch.SMALL_N)
     if check_finite:
         _raise_nonfinite(info, "a")
     return lu, piv, info
@@ -439,11 +446,7 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
     iwork = np.empty(threads * _batch.LANES * (k + m), np.int32)
     args = (src, piv, perm, lower, upper, info, perm_kind, work, iwork,
             check_finite, threads)
-    if piv is None and max(m, n) > _batch.SMALL_N:
-        with blas_single_threaded:
-            _batch.lu(*args)
-    else:
-        _batch.lu(*args)
+    _run_kernel(_batch.lu, args, piv is None and max(m, n) > _batch.SMALL_N)
     if check_finite:
         _raise_nonfinite(info, "a")
     _raise_bad_pivots(info, "piv", m)
@@ -657,11 +660,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     args = (_broadcast_to(lu_arr, batch, 2), _broadcast_to(piv, batch, 1), rhs,
             x_mat, info, trans_code,
             work, iwork, check_finite, threads)
-    if max(m, nrhs) > _batch.SMALL_N:
-        with blas_single_threaded:
-            _batch.solve(*args)
-    else:
-        _batch.solve(*args)
+    _run_kernel(_batch.solve, args, max(m, nrhs) > _batch.SMALL_N)
     if check_finite:
         _raise_nonfinite(info, "lu and b")
     _raise_bad_pivots(info, "piv", m)
