@@ -648,10 +648,10 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
         mk.getrs_small(trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
         status[0] = 0
         return
-    # int32_t and lapack_int are the same type (see _lapack.pxd).
     if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, 1, <int32_t*>ipiv):
         status[0] = BAD_PIVOT
         return
+    mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
     getrs(TRANS_CODES[trans], <lapack_int>m,
           <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa, <lapack_int>ldx, &linfo)
     status[0] = linfo

@@ -393,17 +393,22 @@ cdef inline lapack_int getrf_wide(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     return info
 
 
+cdef inline void widen_ipiv(lapack_int* ipiv, Py_ssize_t k) noexcept nogil:
+    """k int32 values written at the start of ``ipiv`` become k lapack_int
+    (a no-op for LP64). Widened in place from the top: wide entry i covers
+    32-bit entries 2i and 2i + 1, both >= i and so already read."""
+    cdef Py_ssize_t i
+    if sizeof(lapack_int) != sizeof(int32_t):
+        for i in range(k - 1, -1, -1):
+            ipiv[i] = (<int32_t*>ipiv)[i]
+
+
 cdef inline bint ipiv_from_piv(const int32_t* piv, Py_ssize_t k, Py_ssize_t m,
                                lapack_int* ipiv) noexcept nogil:
     """LAPACK's 1-based ``ipiv`` (k lapack_int) from k 0-based int32 pivots,
     each checked to lie in [0, m) by ``load_pivots``; False if one does not."""
-    cdef Py_ssize_t i
     if not load_pivots(<const char*>piv, sizeof(int32_t), False, k, m, 1,
                        <int32_t*>ipiv):
         return False
-    if sizeof(lapack_int) != sizeof(int32_t):
-        # Widen in place from the top: wide entry i covers 32-bit entries 2i
-        # and 2i + 1, both >= i and so already read.
-        for i in range(k - 1, -1, -1):
-            ipiv[i] = (<int32_t*>ipiv)[i]
+    widen_ipiv(ipiv, k)
     return True
