@@ -10,6 +10,34 @@ Conventions: pivots ``piv`` are int32, 0-based LAPACK row swaps (SciPy's);
 
 import os as _os
 
+
+def _use_installed_lucy(exc):
+    """Put the installed lucy in place of this unbuilt source folder.
+
+    ``python -m lucy`` run in the root of a clone puts that root first on
+    ``sys.path``, so Python finds the source folder, which has no compiled
+    extensions. If lucy is installed elsewhere on the path, that copy is
+    loaded and registered as ``lucy``; the rest of this file then imports
+    from it, and the import returns it."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    if not _os.path.exists(_os.path.join(here, "meson.build")):
+        raise exc                       # an installed lucy that is broken
+    root = _os.path.dirname(here)
+    elsewhere = [p for p in sys.path if _os.path.abspath(p or _os.curdir) != root]
+    spec = importlib.machinery.PathFinder.find_spec("lucy", elsewhere)
+    if spec is None or spec.origin is None:
+        raise ImportError(
+            "lucy is being imported from its source folder, which has no compiled "
+            "extensions, and no installed lucy was found: install it with "
+            "'pip install .'") from exc
+    installed = importlib.util.module_from_spec(spec)
+    sys.modules["lucy"] = installed
+    spec.loader.exec_module(installed)
+
+
 # libgomp reads OMP_WAIT_POLICY once, when it is loaded (with lucy's kernels,
 # just below). Its default spins each idle thread for a while before it
 # sleeps; measured on 2-core virtual machines, those spinning threads made two
@@ -23,13 +51,8 @@ if _set_wait_policy:
     _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 try:
     from . import _batch
-except ImportError as _exc:  # pragma: no cover - only in an unbuilt tree
-    if _os.path.exists(_os.path.join(_os.path.dirname(__file__), "meson.build")):
-        raise ImportError(
-            "lucy is being imported from its source folder, which has no compiled "
-            "extensions; install it (pip install .) and run Python from another "
-            "directory, or with 'python -P'") from _exc
-    raise
+except ImportError as _exc:
+    _use_installed_lucy(_exc)
 finally:
     if _set_wait_policy:
         del _os.environ["OMP_WAIT_POLICY"]

@@ -44,3 +44,15 @@ def test_main_runs(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "self-check: passed" in out.stdout
     assert "speed-up" in out.stdout
+
+
+def test_main_runs_from_the_clone_root():
+    # The README's command, where a user types it: in the repository's root,
+    # where `import lucy` first finds the unbuilt source folder.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.exists(os.path.join(root, "meson.build")):
+        pytest.skip("the tests are not inside a clone of lucy")
+    out = subprocess.run([sys.executable, "-m", "lucy", "--quick"], capture_output=True,
+                         text=True, timeout=300, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert "self-check: passed" in out.stdout
