@@ -90,6 +90,9 @@ def _batch_index(info, flat):
 
 
 def _raise_nonfinite(info, names):
+    # min() needs no temporary; the batch-sized comparison runs only on failure.
+    if info.size == 0 or info.min() != _batch.INFO_NONFINITE:
+        return
     flat = np.flatnonzero(info == _batch.INFO_NONFINITE)
     if flat.size:
         where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, flat[0])})"
@@ -506,15 +509,18 @@ def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 
 
-def _as_pivots(piv, k, other="lu", name="piv"):
-    """``piv`` as an int32 or int64 array of shape (..., k), or a clear error.
-    Other integer dtypes are converted (values are range-checked later)."""
+def _as_pivots(piv, k=None, other="lu", name="piv"):
+    """``piv`` as an int32 or int64 array of shape (..., k) (any last
+    dimension when k is None), or a clear error. Other integer dtypes are
+    converted (the kernels check the values)."""
     if isinstance(piv, np.ma.MaskedArray):
         raise ValueError(f"{name}: masked arrays are not supported")
     piv = np.asarray(piv)
     if piv.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, not dtype {piv.dtype}")
-    if piv.ndim < 1 or piv.shape[-1] != k:
+    if piv.ndim < 1:
+        raise ValueError(f"{name} must be at least 1-dimensional, got shape {piv.shape}")
+    if k is not None and piv.shape[-1] != k:
         raise ValueError(f"{name} must have shape (..., {k}) to match {other}, "
                          f"got {piv.shape}")
     native = piv.dtype.isnative and piv.flags.aligned
@@ -526,6 +532,8 @@ def _as_pivots(piv, k, other="lu", name="piv"):
 
 
 def _raise_bad_pivots(info, name, m, what="row indices"):
+    if info.size == 0 or info.min() > _batch.INFO_BAD_PIVOT:
+        return
     bad = np.flatnonzero(info == _batch.INFO_BAD_PIVOT)
     if bad.size:
         where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, bad[0])})"

@@ -85,16 +85,11 @@ def pivots_to_permutation(piv, m=None, *, workers=None):
     >>> np.allclose(a[perm], L @ U)
     True
     """
-    if isinstance(piv, np.ma.MaskedArray):
-        raise ValueError("piv: masked arrays are not supported")
-    piv = np.asarray(piv)
-    if piv.ndim < 1:
-        raise ValueError(f"piv must be at least 1-dimensional, got shape {piv.shape}")
+    piv = _as_pivots(piv)
     k = piv.shape[-1]
     m = _size_arg(m, "m", k, k)
     if m > _MAX_ROWS:
         raise ValueError(f"m must be at most {_MAX_ROWS} (int32 row indices), got {m}")
-    piv = _as_pivots(piv, k, "itself")
     perm, info = _convert(piv, m, True, workers)
     _raise_bad_pivots(info, "piv", m)
     return perm
@@ -140,16 +135,11 @@ def permutation_to_pivots(perm, k=None, *, workers=None):
     array([[0, 1, 2],
            [2, 1, 2]], dtype=int32)
     """
-    if isinstance(perm, np.ma.MaskedArray):
-        raise ValueError("perm: masked arrays are not supported")
-    perm = np.asarray(perm)
-    if perm.ndim < 1:
-        raise ValueError(f"perm must be at least 1-dimensional, got shape {perm.shape}")
+    perm = _as_pivots(perm, name="perm")
     m = perm.shape[-1]
     k = _size_arg(k, "k", m, 0)
     if k > m:
         raise ValueError(f"k must be at most M = {m}, got {k}")
-    perm = _as_pivots(perm, m, "itself", name="perm")
     piv, info = _convert(perm, k, False, workers)
     _raise_bad_pivots(info, "perm", m,
                       what=f"a permutation of 0..{m - 1} reachable with {k} row swaps, with values")

@@ -150,7 +150,7 @@ class _BlasThreads:
         self._lock = threading.Lock()
         self._depth = 0
         self._saved = None
-        self._process_wide = []      # (set, get) ctypes functions
+        self._process_wide = None    # (set, get) ctypes functions, found on first use
 
     def setup(self):
         """Find the loaded BLAS libraries (threadpoolctl; about a
@@ -161,6 +161,7 @@ class _BlasThreads:
             dlls = [ctypes.CDLL(lib.filepath) for lib in libs]
         except Exception:  # threadpoolctl missing or failing: nothing to hold
             dlls = []
+        self._process_wide = []
         for dll in dlls:
             for set_name, get_name in _PROCESS_WIDE:
                 set_fn = _c_function(dll, set_name, [ctypes.c_int], None)
@@ -171,6 +172,10 @@ class _BlasThreads:
 
     def __enter__(self):
         with self._lock:
+            if self._process_wide is None:
+                # Looked up on first use: calls on matrices up to SMALL_N,
+                # which never reach LAPACK, do not pay for it at import.
+                self.setup()
             if self._depth == 0:
                 self._saved = [get() for _, get in self._process_wide]
                 for (set_, _), n in zip(self._process_wide, self._saved):
@@ -189,4 +194,3 @@ class _BlasThreads:
 
 
 blas_single_threaded = _BlasThreads()
-blas_single_threaded.setup()
