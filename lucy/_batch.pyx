@@ -258,6 +258,26 @@ cdef inline lapack_int factor_matrix(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
 
 
 # ---------------------------------------------------------------------------
+# Tiny matrices, four at a time (_small_lanes.h)
+
+cdef inline bint lanes_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Whether m x n matrices of this dtype go through the lane kernel."""
+    return ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
+            and m == n and 2 <= n <= LUCY_LANES_MAX_N and lucy_lanes_usable())
+
+
+cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
+                             Py_ssize_t cs, lapack_t** dsts, int32_t** pivs,
+                             int32_t** stats, bint check_finite) noexcept nogil:
+    """Factor LUCY_LANES matrices: srcs[w] by byte strides into column-major
+    dsts[w] (ld n), 0-based pivots and status per matrix."""
+    if lapack_t is double:
+        lucy_lanes_getrf_d(<int>n, srcs, rs, cs, <double**>dsts, pivs, stats, check_finite)
+    elif lapack_t is float:
+        lucy_lanes_getrf_s(<int>n, srcs, rs, cs, <float**>dsts, pivs, stats, check_finite)
+
+
+# ---------------------------------------------------------------------------
 # lu_factor
 
 cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
@@ -296,9 +316,7 @@ cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     cdef lapack_t* dsts[LUCY_LANES]
     cdef int32_t* pivs[LUCY_LANES]
     cdef int32_t* stats[LUCY_LANES]
-    if ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
-            and not in_place and m == n and 2 <= n <= LUCY_LANES_MAX_N and lda == n
-            and lucy_lanes_usable()):
+    if not in_place and lda == n and lanes_fit(tag, m, n):
         # Tiny real matrices: four at a time, one per SIMD lane.
         while i + LUCY_LANES <= stop:
             for w in range(LUCY_LANES):
@@ -306,12 +324,8 @@ cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                 dsts[w] = <lapack_t*>at(&b, &lu, i + w)
                 pivs[w] = <int32_t*>at(&b, &piv, i + w)
                 stats[w] = <int32_t*>at(&b, &info, i + w)
-            if lapack_t is double:
-                lucy_lanes_getrf_d(<int>n, srcs, src.row_stride, src.col_stride,
-                                   <double**>dsts, pivs, stats, check_finite)
-            else:
-                lucy_lanes_getrf_s(<int>n, srcs, src.row_stride, src.col_stride,
-                                   <float**>dsts, pivs, stats, check_finite)
+            lanes_getrf(n, srcs, src.row_stride, src.col_stride, dsts, pivs,
+                        stats, check_finite)
             i += LUCY_LANES
     factor_items(tag, i, stop, &b, &src, &lu, &piv, &info, m, n,
                  src.row_stride, src.col_stride, lda, in_place, check_finite,
@@ -459,9 +473,7 @@ cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
     cdef lapack_t* dsts[LUCY_LANES]
     cdef int32_t* pivs[LUCY_LANES]
     cdef int32_t* stats[LUCY_LANES]
-    if ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
-            and factor and m == n and 2 <= n <= LUCY_LANES_MAX_N
-            and lucy_lanes_usable()):
+    if factor and lanes_fit(work, m, n):
         # Tiny real matrices: factor four at a time (one per SIMD lane) into
         # the work matrices, then emit each one's P, L, U.
         while i + LUCY_LANES <= stop:
@@ -470,12 +482,8 @@ cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
                 dsts[w] = work + w * m * n
                 pivs[w] = iwork + w * (k + m)
                 stats[w] = <int32_t*>at(&b, &info, i + w)
-            if lapack_t is double:
-                lucy_lanes_getrf_d(<int>n, srcs, src.row_stride, src.col_stride,
-                                   <double**>dsts, pivs, stats, check_finite)
-            else:
-                lucy_lanes_getrf_s(<int>n, srcs, src.row_stride, src.col_stride,
-                                   <float**>dsts, pivs, stats, check_finite)
+            lanes_getrf(n, srcs, src.row_stride, src.col_stride, dsts, pivs,
+                        stats, check_finite)
             for w in range(LUCY_LANES):
                 if stats[w][0] != NONFINITE:
                     emit_factors(dsts[w], m, pivs[w], m, n, i + w, &b, &perm,
