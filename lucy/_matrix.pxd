@@ -9,7 +9,7 @@
 # Pivots are 0-based int32 row swaps everywhere (row j was interchanged with
 # row piv[j]); LAPACK's 1-based ``ipiv`` never leaves ``factor_in_place`` and
 # ``load_pivots``.
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.float cimport FLT_MIN, DBL_MIN
 from libc.math cimport fabs
 cimport cython
@@ -21,6 +21,16 @@ from lucy._lapack cimport lapack_t, lapack_int, getrf
 # See bench/ for the measurement behind the value.
 cdef enum:
     SMALL_N = 32
+
+cdef extern from "_simd_columns.h" nogil:
+    bint lucy_lanes_usable()
+    const Py_ssize_t LUCY_COLUMNS_MAX_N
+    const Py_ssize_t LUCY_COLUMNS_WIDTH_D
+    const Py_ssize_t LUCY_COLUMNS_WIDTH_S
+    int32_t lucy_columns_getf2_d(Py_ssize_t m, Py_ssize_t n, double* a,
+                                 Py_ssize_t lda, int32_t* piv)
+    int32_t lucy_columns_getf2_s(Py_ssize_t m, Py_ssize_t n, float* a,
+                                 Py_ssize_t lda, int32_t* piv)
 
 
 cdef inline double abs1(lapack_t x) noexcept nogil:
@@ -36,16 +46,30 @@ cdef inline double abs1(lapack_t x) noexcept nogil:
 cdef inline bint all_finite(const lapack_t* a, Py_ssize_t m, Py_ssize_t n,
                             Py_ssize_t lda) noexcept nogil:
     """True if the column-major m x n matrix holds no inf or NaN."""
-    # x * 0 is 0 for finite x and NaN for inf/NaN; one sum then tells.
-    cdef double acc = 0
+    # On the bits: a value is inf/NaN when its exponent field is all ones,
+    # and adding one unit of the exponent then carries into the sign bit.
+    # And, add and or are associative, so the compiler vectorises the loop;
+    # a floating-point sum (x * 0) would be one serial chain of additions,
+    # slower than the factorisation of a 16 x 16 matrix itself.
+    cdef uint64_t acc64 = 0
+    cdef uint32_t acc32 = 0
+    cdef const uint64_t* w64
+    cdef const uint32_t* w32
     cdef Py_ssize_t i, j
+    cdef Py_ssize_t words = m if (lapack_t is float or lapack_t is double) else 2 * m
     for j in range(n):
-        for i in range(m):
-            if lapack_t is float or lapack_t is double:
-                acc += a[i + j * lda] * 0
-            else:
-                acc += a[i + j * lda].real * 0 + a[i + j * lda].imag * 0
-    return acc == 0
+        if lapack_t is double or lapack_t is cython.doublecomplex:
+            w64 = <const uint64_t*>(a + j * lda)
+            for i in range(words):
+                acc64 |= (w64[i] & 0x7FF0000000000000ULL) + 0x0010000000000000ULL
+        else:
+            w32 = <const uint32_t*>(a + j * lda)
+            for i in range(words):
+                acc32 |= (w32[i] & 0x7F800000U) + 0x00800000U
+    if lapack_t is double or lapack_t is cython.doublecomplex:
+        return (acc64 >> 63) == 0
+    else:
+        return (acc32 >> 31) == 0
 
 
 cdef inline void load_fortran(const char* src, Py_ssize_t row_stride,
@@ -140,6 +164,20 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     return info
 
 
+cdef inline bint columns_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Whether an m x n matrix of this dtype goes through the vectorised
+    one-matrix kernel of _simd_columns.h (real, m a multiple of the register
+    width, both sides up to LUCY_COLUMNS_MAX_N, a CPU with AVX and FMA)."""
+    if lapack_t is double:
+        return (m % LUCY_COLUMNS_WIDTH_D == 0 and m <= LUCY_COLUMNS_MAX_N
+                and n <= LUCY_COLUMNS_MAX_N and lucy_lanes_usable())
+    elif lapack_t is float:
+        return (m % LUCY_COLUMNS_WIDTH_S == 0 and m <= LUCY_COLUMNS_MAX_N
+                and n <= LUCY_COLUMNS_MAX_N and lucy_lanes_usable())
+    else:
+        return False
+
+
 cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
                                        Py_ssize_t lda,
                                        int32_t* piv) noexcept nogil:
@@ -149,6 +187,11 @@ cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     (0: success; j > 0: U[j-1, j-1] is exactly zero)."""
     cdef lapack_int info = 0
     cdef Py_ssize_t i, k = m if m < n else n
+    if columns_fit(a, m, n):
+        if lapack_t is double:
+            return lucy_columns_getf2_d(m, n, a, lda, piv)
+        elif lapack_t is float:
+            return lucy_columns_getf2_s(m, n, a, lda, piv)
     if m <= SMALL_N and n <= SMALL_N:
         return getf2(m, n, a, lda, piv)
     if sizeof(lapack_int) != sizeof(int32_t):

@@ -53,10 +53,31 @@ typedef int32_t lucy_vs_mask __attribute__((vector_size(16)));
 
 #define LUCY_ALWAYS_INLINE static inline __attribute__((always_inline))
 
-#define LUCY_DEFINE_LANES_GETRF(SUFFIX, T, VT, MT, SAFE_MIN)                   \
+/* Unaligned views of the same registers, for loads and stores straight
+ * from the caller's arrays. */
+typedef double lucy_vd_unaligned __attribute__((vector_size(32), aligned(8)));
+typedef float lucy_vs_unaligned __attribute__((vector_size(16), aligned(4)));
+
+#define LUCY_DEFINE_LANES_GETRF(SUFFIX, T, VT, VTU, MT, SAFE_MIN)              \
 LUCY_ALWAYS_INLINE VT lucy_lanes_blend_##SUFFIX(MT take_a, VT a, VT b)         \
 {                                                                              \
     return (VT)(((MT)a & take_a) | ((MT)b & ~take_a));                         \
+}                                                                              \
+                                                                               \
+/* out[k][w] = in[w][k]: a 4 x 4 transpose in registers. Moving a matrix     \
+   into (or out of) the lanes element by element goes through the stack,    \
+   and each register then waits for four narrow stores to be forwarded:      \
+   that was most of the time at n = 4. */                                    \
+LUCY_ALWAYS_INLINE void lucy_lanes_transpose_##SUFFIX(const VT in[4], VT out[4]) \
+{                                                                              \
+    const VT t0 = __builtin_shuffle(in[0], in[1], (MT){0, 4, 2, 6});           \
+    const VT t1 = __builtin_shuffle(in[0], in[1], (MT){1, 5, 3, 7});           \
+    const VT t2 = __builtin_shuffle(in[2], in[3], (MT){0, 4, 2, 6});           \
+    const VT t3 = __builtin_shuffle(in[2], in[3], (MT){1, 5, 3, 7});           \
+    out[0] = __builtin_shuffle(t0, t2, (MT){0, 1, 4, 5});                      \
+    out[1] = __builtin_shuffle(t1, t3, (MT){0, 1, 4, 5});                      \
+    out[2] = __builtin_shuffle(t0, t2, (MT){2, 3, 6, 7});                      \
+    out[3] = __builtin_shuffle(t1, t3, (MT){2, 3, 6, 7});                      \
 }                                                                              \
                                                                                \
 LUCY_ALWAYS_INLINE VT lucy_lanes_abs_##SUFFIX(VT x)                            \
@@ -75,13 +96,33 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_##SUFFIX##_n(                         \
     VT a[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];                                  \
     VT finite_probe = {0};                                                     \
     MT info = {0};                                                             \
-    for (int i = 0; i < n; i++)                                                \
-        for (int j = 0; j < n; j++) {                                          \
-            for (int w = 0; w < LUCY_LANES; w++)                               \
-                a[i][j][w] = *(const T *)(src[w] + i * rs + j * cs);           \
-            /* x * 0 is 0 for finite x, NaN for inf and NaN */                 \
-            finite_probe += a[i][j] * 0;                                       \
-        }                                                                      \
+    VT in[4], out[4];                                                          \
+    if (n % 4 == 0 && (cs == sizeof(T) || rs == sizeof(T))) {                  \
+        /* 4 x 4 blocks, read along the contiguous side and transposed */      \
+        const int by_rows = cs == sizeof(T);                                   \
+        const ptrdiff_t along = by_rows ? rs : cs;                             \
+        for (int u = 0; u < n; u++)              /* row, or column */          \
+            for (int v = 0; v < n; v += 4) {     /* first of 4 across it */    \
+                for (int w = 0; w < LUCY_LANES; w++)                           \
+                    in[w] = *(const VTU *)(src[w] + u * along + v * sizeof(T)); \
+                lucy_lanes_transpose_##SUFFIX(in, out);                        \
+                for (int q = 0; q < 4; q++) {                                  \
+                    if (by_rows)                                               \
+                        a[u][v + q] = out[q];                                  \
+                    else                                                       \
+                        a[v + q][u] = out[q];                                  \
+                    finite_probe += out[q] * 0;                                \
+                }                                                              \
+            }                                                                  \
+    } else {                                                                   \
+        for (int i = 0; i < n; i++)                                            \
+            for (int j = 0; j < n; j++) {                                      \
+                for (int w = 0; w < LUCY_LANES; w++)                           \
+                    a[i][j][w] = *(const T *)(src[w] + i * rs + j * cs);       \
+                /* x * 0 is 0 for finite x, NaN for inf and NaN */             \
+                finite_probe += a[i][j] * 0;                                   \
+            }                                                                  \
+    }                                                                          \
     for (int j = 0; j < n; j++) {                                              \
         VT best = lucy_lanes_abs_##SUFFIX(a[j][j]);                            \
         MT p = (MT){0} + j;                                                    \
@@ -126,14 +167,25 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_##SUFFIX##_n(                         \
                 a[i][c] -= a[i][j] * a[j][c];                                  \
     }                                                                          \
     MT nonfinite = (MT)(finite_probe != 0);                                    \
-    for (int w = 0; w < LUCY_LANES; w++) {                                     \
-        T *out = dst[w];                                                       \
+    if (n % 4 == 0) {                                                          \
+        /* column j, rows i..i+3 of every matrix: one transpose, 4 stores */   \
         for (int j = 0; j < n; j++)                                            \
-            for (int i = 0; i < n; i++)                                        \
-                out[i + j * n] = a[i][j][w];                                   \
+            for (int i = 0; i < n; i += 4) {                                   \
+                for (int q = 0; q < 4; q++)                                    \
+                    in[q] = a[i + q][j];                                       \
+                lucy_lanes_transpose_##SUFFIX(in, out);                        \
+                for (int w = 0; w < LUCY_LANES; w++)                           \
+                    *(VTU *)(dst[w] + i + j * n) = out[w];                     \
+            }                                                                  \
+    } else {                                                                   \
+        for (int w = 0; w < LUCY_LANES; w++)                                   \
+            for (int j = 0; j < n; j++)                                        \
+                for (int i = 0; i < n; i++)                                    \
+                    dst[w][i + j * n] = a[i][j][w];                            \
+    }                                                                          \
+    for (int w = 0; w < LUCY_LANES; w++)                                       \
         *status[w] = (check_finite && nonfinite[w]) ? LUCY_LANES_NONFINITE     \
                                                    : (int32_t)info[w];         \
-    }                                                                          \
 }                                                                              \
                                                                                \
 LUCY_LANES_TARGET static void lucy_lanes_getrf_##SUFFIX(                       \
@@ -161,8 +213,8 @@ LUCY_ALWAYS_INLINE MT lucy_lanes_blend_mask_##SUFFIX(MT take_a, MT a, MT b)    \
 
 LUCY_DEFINE_MASK_BLEND(d, lucy_vd_mask)
 LUCY_DEFINE_MASK_BLEND(s, lucy_vs_mask)
-LUCY_DEFINE_LANES_GETRF(d, double, lucy_vd, lucy_vd_mask, DBL_MIN)
-LUCY_DEFINE_LANES_GETRF(s, float, lucy_vs, lucy_vs_mask, FLT_MIN)
+LUCY_DEFINE_LANES_GETRF(d, double, lucy_vd, lucy_vd_unaligned, lucy_vd_mask, DBL_MIN)
+LUCY_DEFINE_LANES_GETRF(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask, FLT_MIN)
 
 #else  /* not x86-64 GCC/Clang: callers use the one-matrix kernel */
 #define LUCY_LANES_AVAILABLE 0

@@ -134,6 +134,61 @@ class TestLuFactor:
         assert_lu_factor_matches_scipy(a, lu, piv)
 
 
+class TestKernelPaths:
+    """Each of lucy's factorisation kernels, chosen by shape and dtype alone,
+    against SciPy: the four-matrix SIMD lanes (real n <= 8, batches of four
+    and more), the vectorised one-matrix kernel (real, M a multiple of the
+    register width, sides up to 64), the scalar kernel (other sides up to
+    32) and LAPACK (larger)."""
+
+    @pytest.mark.parametrize("n", [2, 3, 4, 5, 8])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    def test_lanes_every_layout(self, n, dtype, rng):
+        a = random_matrices((9, n, n), dtype, rng)   # two lane groups + one
+        for name, view in layouts(a):
+            lu, piv = lucy.lu_factor(view)
+            assert_lu_factor_matches_scipy(a, lu, piv), name
+
+    @pytest.mark.parametrize("shape", [(4, 4), (8, 8), (16, 16), (24, 24),
+                                       (32, 32), (48, 48), (64, 64), (16, 40),
+                                       (8, 64), (64, 12), (40, 3), (56, 64)])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    def test_columns_kernel_shapes(self, shape, dtype, rng):
+        a = random_matrices((3, *shape), dtype, rng)
+        lu, piv = lucy.lu_factor(a)
+        assert_lu_factor_matches_scipy(a, lu, piv)
+        lu, piv = lucy.lu_factor(np.asfortranarray(a[0]), overwrite_a=True)
+        assert_lu_factor_matches_scipy(a[0], lu, piv)
+
+    @pytest.mark.parametrize("n", [16, 64])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    def test_columns_kernel_ties_tiny_and_zero_columns(self, n, dtype, rng):
+        tie = np.ones((n, n), dtype) + np.eye(n, dtype=dtype)
+        tie[:, 0] = 3         # every row ties: the first must win
+        tie[n - 1, 1] = -7    # the largest |x| sits in the last register
+        zero = random_matrices((n, n), dtype, rng)
+        zero[:, 5] = 0        # U[5, 5] == 0: info 6, and the factor goes on
+        cases = [(tie, 0), (zero, 6)]
+        if dtype == np.float64:   # pivots below DBL_MIN: divide, not scale
+            cases.append((random_matrices((n, n), dtype, rng) * 1e-306, 0))
+        for a, expected_info in cases:
+            lu, piv, info = lucy.lu_factor_ex(a)
+            assert info == expected_info
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sla.LinAlgWarning)
+                ref_lu, ref_piv = sla.lu_factor(a)
+            np.testing.assert_array_equal(piv, ref_piv)
+            tol = 1e-4 if dtype == np.float32 else 1e-10
+            np.testing.assert_allclose(lu, ref_lu, rtol=tol, atol=tol)
+
+    @pytest.mark.parametrize("shape", [(31, 31), (33, 33), (65, 65), (97, 80)])
+    def test_scalar_and_lapack_kernels(self, shape, rng):
+        for dtype in LAPACK_DTYPES:
+            a = random_matrices((2, *shape), dtype, rng)
+            lu, piv = lucy.lu_factor(a)
+            assert_lu_factor_matches_scipy(a, lu, piv)
+
+
 class TestSingular:
     @pytest.mark.parametrize("n", [4, 40])
     @pytest.mark.parametrize("dtype", LAPACK_DTYPES)
