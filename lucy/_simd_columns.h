@@ -65,22 +65,27 @@ LUCY_LANES_TARGET static int32_t lucy_columns_getf2_##SUFFIX(                  \
            its rows above j masked out. */                                     \
         const ptrdiff_t cj = j & -(ptrdiff_t)W;                                \
         VT best_v = below_any;                                                 \
+        MT row_v = (MT){0} + (__typeof__(lane[0]))j;                           \
         for (ptrdiff_t c = cj; c < m; c += W) {                                \
             VT v = (VT)((MT)(*(const VTU *)(col + c)) & ~sign);                \
             if (c == cj)                                                       \
                 v = lucy_columns_pick_##SUFFIX((MT)(lane < (__typeof__(lane[0]))(j - c)), below_any, v); \
-            best_v = lucy_columns_pick_##SUFFIX((MT)(v > best_v), v, best_v);  \
+            /* strictly greater: each lane keeps its first maximum */         \
+            const MT bigger = (MT)(v > best_v);                                \
+            best_v = lucy_columns_pick_##SUFFIX(bigger, v, best_v);            \
+            row_v = (bigger & (lane + (__typeof__(lane[0]))c)) | (~bigger & row_v); \
         }                                                                      \
+        /* the first row among the lanes holding the maximum (row j when the  \
+           column holds only NaN) */                                           \
         T best = best_v[0];                                                    \
         for (int w = 1; w < W; w++)                                            \
             best = best_v[w] > best ? best_v[w] : best;                        \
-        /* its first row; none matches only when the column holds NaN */      \
-        ptrdiff_t p = j;                                                       \
-        for (ptrdiff_t i = j; i < m; i++)                                      \
-            if ((col[i] < 0 ? -col[i] : col[i]) == best) {                     \
-                p = i;                                                         \
-                break;                                                         \
-            }                                                                  \
+        ptrdiff_t p = m;                                                       \
+        for (int w = 0; w < W; w++)                                            \
+            if (best_v[w] == best && row_v[w] < p)                             \
+                p = row_v[w];                                                  \
+        if (p == m)                                                            \
+            p = j;                                                             \
         piv[j] = (int32_t)p;                                                   \
         if (best == 0) {                                                       \
             /* An exactly zero column below the diagonal: U[j, j] == 0.       \
@@ -98,7 +103,7 @@ LUCY_LANES_TARGET static int32_t lucy_columns_getf2_##SUFFIX(                  \
         /* Rows j+1..m-1 from here on: registers from the one holding row     \
            j+1; in the first, rows up to j keep their values. */              \
         const ptrdiff_t c1 = (j + 1) & -(ptrdiff_t)W;                          \
-        if (c1 >= m)                                                           \
+        if (c1 >= m)                   /* j == m - 1, so p == j: done */       \
             continue;                                                          \
         const MT keep = (MT)(lane <= (__typeof__(lane[0]))(j - c1));                                  \
         const T pivot = col[j];                                                \
