@@ -664,8 +664,10 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
         rhs = x_mat
     threads = _plan_threads(workers, info.size, m * m * (nrhs + 1) + m * nrhs)
     work = np.empty(threads * m * m, dtype)
-    # LAPACK integers: 1-based pivots for getrs (int64 for an ILP64 LAPACK)
-    iwork = np.empty(threads * m, np.int64 if _batch.lapack_int_size() == 8 else np.int32)
+    # Pivots of LANES systems per thread (the four-lane solve of tiny
+    # systems), as LAPACK integers (1-based for getrs; int64 for ILP64).
+    iwork = np.empty(threads * _batch.LANES * m,
+                     np.int64 if _batch.lapack_int_size() == 8 else np.int32)
     args = (_broadcast_to(lu_arr, batch, 2), _broadcast_to(piv, batch, 1), rhs,
             x_mat, info, trans_code,
             work, iwork, check_finite, threads)

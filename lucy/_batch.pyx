@@ -34,6 +34,12 @@ cdef extern from "_small_lanes.h" nogil:
     void lucy_lanes_getrf_s(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
                             float** dst, int32_t** piv, int32_t** status,
                             bint check_finite)
+    void lucy_lanes_getrs_d(int n, Py_ssize_t nrhs, const double** lu,
+                            Py_ssize_t lda, const int32_t** piv, double** x,
+                            Py_ssize_t ldx)
+    void lucy_lanes_getrs_s(int n, Py_ssize_t nrhs, const float** lu,
+                            Py_ssize_t lda, const int32_t** piv, float** x,
+                            Py_ssize_t ldx)
 
 cnp.import_array()
 
@@ -621,6 +627,45 @@ def convert_pivots(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray info,
 # ---------------------------------------------------------------------------
 # lu_solve
 
+cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
+                               const Operand* lu, const Operand* piv,
+                               bint piv_is_int64, const Operand* rhs,
+                               const Operand* x, const Operand* info,
+                               Py_ssize_t m, Py_ssize_t nrhs, bint in_place,
+                               bint check_finite, lapack_t* lu_work,
+                               lapack_int* ipiv, lapack_t** a_out,
+                               Py_ssize_t* lda_out) noexcept nogil:
+    """Item i up to the substitutions: the factors column-major (in place,
+    or copied into ``lu_work``), the right-hand side copied into x, the
+    finite check, and the pivots checked and stored 0-based (small m) or
+    1-based for LAPACK in ``ipiv``. False, with the status set, if the
+    item cannot be solved."""
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
+    cdef lapack_t* xa = <lapack_t*>at(b, x, i)
+    cdef Py_ssize_t ldx = x.col_stride // sz if nrhs > 1 else m
+    if lu.row_stride == sz and lu.col_stride % sz == 0 and lu.col_stride >= m * sz:
+        # Column-major already (lucy's and SciPy's lu_factor output): use as is.
+        a_out[0] = <lapack_t*>at(b, lu, i)
+        lda_out[0] = lu.col_stride // sz
+    else:
+        a_out[0] = lu_work
+        lda_out[0] = m
+        mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, lu_work, m, m, m)
+    if not in_place:
+        mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa, m, nrhs, ldx)
+    if check_finite and not (mk.all_finite(a_out[0], m, m, lda_out[0])
+                             and mk.all_finite(xa, m, nrhs, ldx)):
+        (<int32_t*>at(b, info, i))[0] = NONFINITE
+        return False
+    # Small systems use lucy's substitutions (0-based), others LAPACK's.
+    if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m,
+                          0 if m <= mk.SMALL_N else 1, <int32_t*>ipiv):
+        (<int32_t*>at(b, info, i))[0] = BAD_PIVOT
+        return False
+    (<int32_t*>at(b, info, i))[0] = 0
+    return True
+
+
 cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                             const Operand* lu, const Operand* piv,
                             bint piv_is_int64, const Operand* rhs,
@@ -629,53 +674,78 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                             bint in_place, bint check_finite,
                             lapack_t* lu_work, lapack_int* ipiv) noexcept nogil:
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
-    cdef int32_t* status = <int32_t*>at(b, info, i)
     cdef lapack_t* xa = <lapack_t*>at(b, x, i)
     cdef lapack_t* a
     cdef Py_ssize_t lda, ldx = x.col_stride // sz if nrhs > 1 else m
     cdef lapack_int linfo = 0
-    if lu.row_stride == sz and lu.col_stride % sz == 0 and lu.col_stride >= m * sz:
-        # Column-major already (lucy's and SciPy's lu_factor output): use as is.
-        a = <lapack_t*>at(b, lu, i)
-        lda = lu.col_stride // sz
-    else:
-        a = lu_work
-        lda = m
-        mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, a, m, m, m)
-    if not in_place:
-        mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa, m, nrhs, ldx)
-    if check_finite and not (mk.all_finite(a, m, m, lda)
-                             and mk.all_finite(xa, m, nrhs, ldx)):
-        status[0] = NONFINITE
+    if not solve_prepare(tag, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
+                         nrhs, in_place, check_finite, lu_work, ipiv, &a, &lda):
         return
     if m <= mk.SMALL_N:
         # Small systems: lucy's substitutions; a LAPACK call costs more.
-        if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, 0, <int32_t*>ipiv):
-            status[0] = BAD_PIVOT
-            return
         mk.getrs_small(trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
-        status[0] = 0
-        return
-    if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m, 1, <int32_t*>ipiv):
-        status[0] = BAD_PIVOT
         return
     mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
     getrs(TRANS_CODES[trans], <lapack_int>m,
           <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa, <lapack_int>ldx, &linfo)
-    status[0] = linfo
+    (<int32_t*>at(b, info, i))[0] = linfo
+
+
+cdef inline bint lanes_solve_fit(lapack_t* tag, const Operand* lu, Py_ssize_t m,
+                                 int trans) noexcept nogil:
+    """Whether these systems go through the four-lane solve: real, A X = B,
+    2 <= m <= LUCY_LANES_MAX_N, factors column-major as lu_factor returns
+    them (so all four share one leading dimension)."""
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
+    return ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
+            and trans == 0 and 2 <= m <= LUCY_LANES_MAX_N
+            and lu.row_stride == sz and lu.col_stride == m * sz
+            and lucy_lanes_usable())
 
 
 cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
                       Py_ssize_t stop, const Batch* batch, const Operand* ops,
                       bint piv_is_int64, Py_ssize_t m, Py_ssize_t nrhs,
                       int trans, bint in_place, bint check_finite) noexcept nogil:
-    # ops: lu, piv, rhs, x, info
+    # ops: lu, piv, rhs, x, info. ipiv holds LUCY_LANES * m entries.
     cdef Batch b = batch[0]
     cdef Operand lu = ops[0], piv = ops[1], rhs = ops[2], x = ops[3], info = ops[4]
-    cdef Py_ssize_t i
-    for i in range(start, stop):
+    cdef Py_ssize_t i = start, w, lda, ldx = x.col_stride // <Py_ssize_t>sizeof(lapack_t) if nrhs > 1 else m
+    cdef int ready
+    cdef lapack_t* factors[LUCY_LANES]
+    cdef lapack_t* xs[LUCY_LANES]
+    cdef const int32_t* pivs[LUCY_LANES]
+    cdef bint ok[LUCY_LANES]
+    if lanes_solve_fit(lu_work, &lu, m, trans):
+        # Tiny real systems: four at a time, one per SIMD lane; an item that
+        # fails its checks leaves the group to the one-system path.
+        while i + LUCY_LANES <= stop:
+            ready = 0
+            for w in range(LUCY_LANES):
+                pivs[w] = <int32_t*>(ipiv + w * m)
+                xs[w] = <lapack_t*>at(&b, &x, i + w)
+                ok[w] = solve_prepare(lu_work, i + w, &b, &lu, &piv, piv_is_int64,
+                                      &rhs, &x, &info, m, nrhs, in_place,
+                                      check_finite, lu_work, ipiv + w * m,
+                                      &factors[w], &lda)
+                ready += ok[w]
+            if ready == LUCY_LANES:
+                if lapack_t is double:
+                    lucy_lanes_getrs_d(<int>m, nrhs, <const double**>factors, lda,
+                                       pivs, <double**>xs, ldx)
+                elif lapack_t is float:
+                    lucy_lanes_getrs_s(<int>m, nrhs, <const float**>factors, lda,
+                                       pivs, <float**>xs, ldx)
+            else:
+                for w in range(LUCY_LANES):
+                    if ok[w]:
+                        mk.getrs_small(trans, m, nrhs, factors[w], lda, pivs[w],
+                                       xs[w], ldx)
+            i += LUCY_LANES
+    while i < stop:
         solve_item(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
                    nrhs, trans, in_place, check_finite, lu_work, ipiv)
+        i += 1
 
 
 cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const Batch* b,
@@ -692,7 +762,7 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const Batch* b,
     for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
         t = omp_get_thread_num()
         end = (blk + 1) * length
-        solve_block(lu_work + t * m * m, ipiv + t * m, blk * length,
+        solve_block(lu_work + t * m * m, ipiv + t * LUCY_LANES * m, blk * length,
                     end if end < b.size else b.size, b, ops, piv_is_int64, m,
                     nrhs, trans, in_place, check_finite)
 
@@ -704,7 +774,7 @@ def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
     share the dtype; ``piv`` (..., M) is int32 or int64 and validated here;
     ``rhs`` (..., M, NRHS) is copied into ``x`` unless ``rhs is x``; ``x``
     is column-major per matrix. ``work``/``iwork`` hold num_threads * M * M
-    elements and num_threads * M LAPACK integers."""
+    elements and num_threads * LANES * M LAPACK integers."""
     cdef Batch b = batch_of(x, 2)
     cdef Operand ops[5]
     cdef Operand* views[5]

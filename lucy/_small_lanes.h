@@ -21,6 +21,8 @@
  *   with leading dimension n; piv[w]: n 0-based pivots; status[w]: LAPACK
  *   info, or LUCY_LANES_NONFINITE when check_finite and the matrix holds
  *   inf/NaN.
+ *   lucy_lanes_getrs_d / _s (n, nrhs, lu[4], lda, piv[4], x[4], ldx)
+ *   solves A X = B for four factored systems (see LUCY_DEFINE_LANES_GETRS).
  */
 #ifndef LUCY_SMALL_LANES_H
 #define LUCY_SMALL_LANES_H
@@ -205,6 +207,76 @@ LUCY_LANES_TARGET static void lucy_lanes_getrf_##SUFFIX(                       \
     }                                                                          \
 }
 
+/* Solve A X = B for FOUR factored n x n systems at once, one per lane:
+ * the substitutions are chains of dependent divisions and multiply-adds,
+ * and four independent chains side by side fill the pipeline.
+ * lu[w]: column-major factors (ld lda); piv[w]: n 0-based row swaps, already
+ * checked to lie in [0, n); x[w]: the right-hand sides, column-major (ld
+ * ldx), overwritten by the solution. No inf/NaN check (the caller's). */
+#define LUCY_DEFINE_LANES_GETRS(SUFFIX, T, VT, VTU, MT)                        \
+LUCY_ALWAYS_INLINE void lucy_lanes_getrs_##SUFFIX##_n(                         \
+    const int n, const ptrdiff_t nrhs, const T *const lu[LUCY_LANES],          \
+    const ptrdiff_t lda, const int32_t *const piv[LUCY_LANES],                 \
+    T *const x[LUCY_LANES], const ptrdiff_t ldx)                               \
+{                                                                              \
+    VT a[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];                                  \
+    VT in[4], out[4];                                                          \
+    for (int j = 0; j < n; j++)                                                \
+        for (int i = 0; i < n; i += 4)                                         \
+            if (n % 4 == 0) {   /* column j, rows i..i+3: one transpose */     \
+                for (int w = 0; w < LUCY_LANES; w++)                           \
+                    in[w] = *(const VTU *)(lu[w] + i + j * lda);               \
+                lucy_lanes_transpose_##SUFFIX(in, out);                        \
+                for (int q = 0; q < 4; q++)                                    \
+                    a[i + q][j] = out[q];                                      \
+            } else {                                                           \
+                for (int q = i; q < n && q < i + 4; q++)                       \
+                    a[q][j] = (VT){lu[0][q + j * lda], lu[1][q + j * lda],     \
+                                   lu[2][q + j * lda], lu[3][q + j * lda]};    \
+            }                                                                  \
+    for (ptrdiff_t c = 0; c < nrhs; c++) {                                     \
+        VT b[LUCY_LANES_MAX_N];                                                \
+        for (int w = 0; w < LUCY_LANES; w++) {    /* b = P^T b, per system */  \
+            T *col = x[w] + c * ldx;                                           \
+            for (int i = 0; i < n; i++) {                                      \
+                const T t = col[i];                                            \
+                col[i] = col[piv[w][i]];                                       \
+                col[piv[w][i]] = t;                                            \
+            }                                                                  \
+        }                                                                      \
+        for (int i = 0; i < n; i++)                                            \
+            b[i] = (VT){x[0][i + c * ldx], x[1][i + c * ldx],                  \
+                        x[2][i + c * ldx], x[3][i + c * ldx]};                 \
+        for (int j = 0; j < n; j++)               /* L y = b, unit diagonal */ \
+            for (int i = j + 1; i < n; i++)                                    \
+                b[i] -= a[i][j] * b[j];                                        \
+        for (int j = n - 1; j >= 0; j--) {        /* U x = y */                \
+            b[j] /= a[j][j];                                                   \
+            for (int i = 0; i < j; i++)                                        \
+                b[i] -= a[i][j] * b[j];                                        \
+        }                                                                      \
+        for (int i = 0; i < n; i++)                                            \
+            for (int w = 0; w < LUCY_LANES; w++)                               \
+                x[w][i + c * ldx] = b[i][w];                                   \
+    }                                                                          \
+}                                                                              \
+                                                                               \
+LUCY_LANES_TARGET static void lucy_lanes_getrs_##SUFFIX(                       \
+    int n, ptrdiff_t nrhs, const T *const lu[LUCY_LANES], ptrdiff_t lda,       \
+    const int32_t *const piv[LUCY_LANES], T *const x[LUCY_LANES],              \
+    ptrdiff_t ldx)                                                             \
+{                                                                              \
+    switch (n) {                                                               \
+    case 2: lucy_lanes_getrs_##SUFFIX##_n(2, nrhs, lu, lda, piv, x, ldx); break; \
+    case 3: lucy_lanes_getrs_##SUFFIX##_n(3, nrhs, lu, lda, piv, x, ldx); break; \
+    case 4: lucy_lanes_getrs_##SUFFIX##_n(4, nrhs, lu, lda, piv, x, ldx); break; \
+    case 5: lucy_lanes_getrs_##SUFFIX##_n(5, nrhs, lu, lda, piv, x, ldx); break; \
+    case 6: lucy_lanes_getrs_##SUFFIX##_n(6, nrhs, lu, lda, piv, x, ldx); break; \
+    case 7: lucy_lanes_getrs_##SUFFIX##_n(7, nrhs, lu, lda, piv, x, ldx); break; \
+    default: lucy_lanes_getrs_##SUFFIX##_n(8, nrhs, lu, lda, piv, x, ldx); break; \
+    }                                                                          \
+}
+
 #define LUCY_DEFINE_MASK_BLEND(SUFFIX, MT)                                     \
 LUCY_ALWAYS_INLINE MT lucy_lanes_blend_mask_##SUFFIX(MT take_a, MT a, MT b)    \
 {                                                                              \
@@ -215,6 +287,8 @@ LUCY_DEFINE_MASK_BLEND(d, lucy_vd_mask)
 LUCY_DEFINE_MASK_BLEND(s, lucy_vs_mask)
 LUCY_DEFINE_LANES_GETRF(d, double, lucy_vd, lucy_vd_unaligned, lucy_vd_mask, DBL_MIN)
 LUCY_DEFINE_LANES_GETRF(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask, FLT_MIN)
+LUCY_DEFINE_LANES_GETRS(d, double, lucy_vd, lucy_vd_unaligned, lucy_vd_mask)
+LUCY_DEFINE_LANES_GETRS(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask)
 
 #else  /* not x86-64 GCC/Clang: callers use the one-matrix kernel */
 #define LUCY_LANES_AVAILABLE 0
@@ -227,6 +301,12 @@ static void lucy_lanes_getrf_s(int n, const char *const src[4], ptrdiff_t rs,
                                ptrdiff_t cs, float *const dst[4],
                                int32_t *const piv[4], int32_t *const status[4],
                                int check_finite) { (void)n; }
+static void lucy_lanes_getrs_d(int n, ptrdiff_t nrhs, const double *const lu[4],
+                               ptrdiff_t lda, const int32_t *const piv[4],
+                               double *const x[4], ptrdiff_t ldx) { (void)n; }
+static void lucy_lanes_getrs_s(int n, ptrdiff_t nrhs, const float *const lu[4],
+                               ptrdiff_t lda, const int32_t *const piv[4],
+                               float *const x[4], ptrdiff_t ldx) { (void)n; }
 #endif
 
 #endif  /* LUCY_SMALL_LANES_H */

@@ -139,3 +139,37 @@ class TestLuSolve:
         x = lucy.lu_solve(lucy.lu_factor(a), b, trans=trans)
         op = {0: a, 1: np.swapaxes(a, -1, -2), 2: np.conj(np.swapaxes(a, -1, -2))}[trans]
         np.testing.assert_allclose(op @ x, b, atol=1e-10)
+
+
+class TestLaneSolve:
+    """Real systems with 2 <= M <= 8 are solved four at a time, one per SIMD
+    lane; groups of four where one item fails its checks, and the items left
+    over after the last group, take the one-system path."""
+
+    @pytest.mark.parametrize("m", [2, 3, 4, 5, 7, 8])
+    @pytest.mark.parametrize("nrhs", [1, 3])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    def test_matches_scipy(self, m, nrhs, dtype, rng):
+        a = random_matrices((11, m, m), dtype, rng)
+        b = random_matrices((11, m, nrhs), dtype, rng)
+        lu, piv = lucy.lu_factor(a)
+        for name, view in layouts(b):
+            x = lucy.lu_solve((lu, piv), view)
+            assert_solve_matches_scipy(lu, piv, b, x), name
+
+    def test_one_bad_item_in_a_group(self, rng):
+        a = random_matrices((8, 4, 4), np.float64, rng)
+        b = random_matrices((8, 4, 1), np.float64, rng)
+        lu, piv = lucy.lu_factor(a)
+        bad = piv.copy()
+        bad[5, 2] = 4
+        with pytest.raises(ValueError, match="piv"):
+            lucy.lu_solve((lu, bad), b)
+        nonfinite = b.copy()
+        nonfinite[2, 1, 0] = np.nan
+        with pytest.raises(ValueError, match="infs or NaNs"):
+            lucy.lu_solve((lu, piv), nonfinite)
+        x = lucy.lu_solve((lu, piv), nonfinite, check_finite=False)
+        assert np.isnan(x[2]).all()
+        good = np.arange(8) != 2
+        assert_solve_matches_scipy(lu[good], piv[good], b[good], x[good])
