@@ -293,10 +293,16 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                               Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t lda,
                               bint in_place, bint check_finite,
                               int inner_threads) noexcept nogil:
-    """Items [start, stop): load (unless in place), check, factor."""
-    cdef Py_ssize_t i
+    """Items [start, stop): load (unless in place), check, factor. Matrices
+    for the vectorised kernel are factored in groups, side by side."""
+    cdef Py_ssize_t i, q, count = 0
+    cdef Py_ssize_t group = mk.lucy_columns_group(m, n) if mk.columns_fit(tag, m, n) else 0
     cdef lapack_t* a
     cdef int32_t* status
+    cdef lapack_t* group_a[mk.LUCY_COLUMNS_GROUP]
+    cdef int32_t* group_piv[mk.LUCY_COLUMNS_GROUP]
+    cdef int32_t* group_status[mk.LUCY_COLUMNS_GROUP]
+    cdef int32_t group_info[mk.LUCY_COLUMNS_GROUP]
     for i in range(start, stop):
         a = <lapack_t*>at(b, lu, i)
         status = <int32_t*>at(b, info, i)
@@ -305,7 +311,22 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
         if check_finite and not mk.all_finite(a, m, n, lda):
             status[0] = NONFINITE
             continue
-        status[0] = factor_matrix(m, n, a, lda, <int32_t*>at(b, piv, i), inner_threads)
+        if group == 0:
+            status[0] = factor_matrix(m, n, a, lda, <int32_t*>at(b, piv, i), inner_threads)
+            continue
+        group_a[count] = a
+        group_piv[count] = <int32_t*>at(b, piv, i)
+        group_status[count] = status
+        count += 1
+        if count == group or i == stop - 1:
+            mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info)
+            for q in range(count):
+                group_status[q][0] = group_info[q]
+            count = 0
+    if count:   # the last items were checked out as non-finite
+        mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info)
+        for q in range(count):
+            group_status[q][0] = group_info[q]
 
 
 cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,

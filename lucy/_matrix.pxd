@@ -27,10 +27,14 @@ cdef extern from "_simd_columns.h" nogil:
     const Py_ssize_t LUCY_COLUMNS_MAX_N
     const Py_ssize_t LUCY_COLUMNS_WIDTH_D
     const Py_ssize_t LUCY_COLUMNS_WIDTH_S
-    int32_t lucy_columns_getf2_d(Py_ssize_t m, Py_ssize_t n, double* a,
-                                 Py_ssize_t lda, int32_t* piv)
-    int32_t lucy_columns_getf2_s(Py_ssize_t m, Py_ssize_t n, float* a,
-                                 Py_ssize_t lda, int32_t* piv)
+    enum: LUCY_COLUMNS_GROUP
+    Py_ssize_t lucy_columns_group(Py_ssize_t m, Py_ssize_t n)
+    void lucy_columns_getf2_d(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
+                              double** a, Py_ssize_t lda, int32_t** piv,
+                              int32_t* info)
+    void lucy_columns_getf2_s(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
+                              float** a, Py_ssize_t lda, int32_t** piv,
+                              int32_t* info)
 
 
 cdef inline double abs1(lapack_t x) noexcept nogil:
@@ -178,6 +182,17 @@ cdef inline bint columns_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept
         return False
 
 
+cdef inline void columns_getf2(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
+                               lapack_t** a, Py_ssize_t lda, int32_t** piv,
+                               int32_t* info) noexcept nogil:
+    """Factor ``count`` <= LUCY_COLUMNS_GROUP matrices (``columns_fit``)
+    side by side; info[q] is LAPACK's info of a[q]."""
+    if lapack_t is double:
+        lucy_columns_getf2_d(count, m, n, a, lda, piv, info)
+    elif lapack_t is float:
+        lucy_columns_getf2_s(count, m, n, a, lda, piv, info)
+
+
 cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
                                        Py_ssize_t lda,
                                        int32_t* piv) noexcept nogil:
@@ -187,11 +202,10 @@ cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     (0: success; j > 0: U[j-1, j-1] is exactly zero)."""
     cdef lapack_int info = 0
     cdef Py_ssize_t i, k = m if m < n else n
+    cdef int32_t status
     if columns_fit(a, m, n):
-        if lapack_t is double:
-            return lucy_columns_getf2_d(m, n, a, lda, piv)
-        elif lapack_t is float:
-            return lucy_columns_getf2_s(m, n, a, lda, piv)
+        columns_getf2(1, m, n, &a, lda, &piv, &status)
+        return status
     if m <= SMALL_N and n <= SMALL_N:
         return getf2(m, n, a, lda, piv)
     if sizeof(lapack_int) != sizeof(int32_t):
