@@ -181,6 +181,21 @@ class TestKernelPaths:
             tol = 1e-4 if dtype == np.float32 else 1e-10
             np.testing.assert_allclose(lu, ref_lu, rtol=tol, atol=tol)
 
+    @pytest.mark.parametrize("n", [16, 40])
+    def test_columns_kernel_groups_are_independent(self, n, rng):
+        # Matrices are factored side by side in groups; a matrix's result
+        # must not depend on its neighbours (NaN ones included) nor on where
+        # the group boundaries fall: bitwise equal to factoring it alone.
+        a = random_matrices((7, n, n), np.float64, rng)
+        a[2, 0, 0] = np.nan
+        lu, piv, info = lucy.lu_factor_ex(a, check_finite=False)
+        for i in range(7):
+            lu1, piv1, info1 = lucy.lu_factor_ex(a[i], check_finite=False)
+            np.testing.assert_array_equal(lu[i], lu1)
+            np.testing.assert_array_equal(piv[i], piv1)
+        good = np.arange(7) != 2
+        assert_lu_factor_matches_scipy(a[good], lu[good], piv[good])
+
     @pytest.mark.parametrize("shape", [(31, 31), (33, 33), (65, 65), (97, 80)])
     def test_scalar_and_lapack_kernels(self, shape, rng):
         for dtype in LAPACK_DTYPES:
