@@ -32,6 +32,12 @@ cdef extern from "_simd_columns.h" nogil:
     void lucy_columns_getf2_d(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               double** a, Py_ssize_t lda, int32_t** piv,
                               int32_t* info)
+    void lucy_lanes_load_transposed_d(const char* src, Py_ssize_t rs,
+                                      Py_ssize_t m, Py_ssize_t n, double* dst,
+                                      Py_ssize_t ldd)
+    void lucy_lanes_load_transposed_s(const char* src, Py_ssize_t rs,
+                                      Py_ssize_t m, Py_ssize_t n, float* dst,
+                                      Py_ssize_t ldd)
     void lucy_columns_getf2_s(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               float** a, Py_ssize_t lda, int32_t** piv,
                               int32_t* info)
@@ -88,6 +94,16 @@ cdef inline void load_fortran(const char* src, Py_ssize_t row_stride,
     cdef Py_ssize_t i, j, i0, j0, i1, j1
     cdef Py_ssize_t TILE = 32
     cdef const char* col
+    if ((lapack_t is double or lapack_t is float)
+            and col_stride == <Py_ssize_t>sizeof(lapack_t) and m % 4 == 0
+            and n % 4 == 0 and m <= 2 * TILE and n <= 2 * TILE
+            and lucy_lanes_usable()):
+        # Rows contiguous (C order), small: 4 x 4 register transposes.
+        if lapack_t is double:
+            lucy_lanes_load_transposed_d(src, row_stride, m, n, dst, ldd)
+        else:
+            lucy_lanes_load_transposed_s(src, row_stride, m, n, dst, ldd)
+        return
     if row_stride == <Py_ssize_t>sizeof(lapack_t) or (m <= TILE and n <= TILE):
         # Columns contiguous, or the whole matrix fits a tile: one pass.
         for j in range(n):
