@@ -96,9 +96,8 @@ cdef inline void load_fortran(const char* src, Py_ssize_t row_stride,
     cdef const char* col
     if ((lapack_t is double or lapack_t is float)
             and col_stride == <Py_ssize_t>sizeof(lapack_t) and m % 4 == 0
-            and n % 4 == 0 and m <= 2 * TILE and n <= 2 * TILE
-            and lucy_lanes_usable()):
-        # Rows contiguous (C order), small: 4 x 4 register transposes.
+            and n % 4 == 0 and lucy_lanes_usable()):
+        # Rows contiguous (C order): 4 x 4 register transposes.
         if lapack_t is double:
             lucy_lanes_load_transposed_d(src, row_stride, m, n, dst, ldd)
         else:
