@@ -192,14 +192,51 @@ cdef inline Py_ssize_t block_length(Py_ssize_t size, int num_threads) noexcept n
 # BLOCK_TILE columns (row swaps, triangular solve, matrix product), one tile
 # per task. The tiles are the same whatever the thread count, and each is
 # computed by one-thread BLAS, so every thread count gives the same bits.
+#
+# Look-ahead: the task that updates the NEXT panel's columns goes on to
+# factor that panel, while the other threads update the remaining tiles, so
+# no thread waits for a serial panel factorisation between two updates.
 # Every matrix with min(M, N) >= BLOCKED_MIN takes this path, parallel or not.
 
 cdef enum:
     BLOCKED_MIN = 512
     BLOCK_NB = 128
-    BLOCK_TILE = 256
+    BLOCK_TILE = 384
 
 BLOCKED_MIN_N = BLOCKED_MIN
+
+
+cdef lapack_int factor_panel(Py_ssize_t m, Py_ssize_t j0, Py_ssize_t jb,
+                             lapack_t* a, Py_ssize_t lda,
+                             lapack_int* ipiv) noexcept nogil:
+    """getrf of the panel of columns [j0, j0 + jb), rows [j0, m); its 1-based
+    pivots made absolute in ipiv[j0:j0 + jb]; info relative to column 0."""
+    cdef lapack_int iinfo = 0
+    cdef Py_ssize_t i
+    getrf(<lapack_int>(m - j0), <lapack_int>jb, a + j0 + j0 * lda,
+          <lapack_int>lda, ipiv + j0, &iinfo)
+    for i in range(j0, j0 + jb):
+        ipiv[i] += <lapack_int>j0
+    return <lapack_int>(iinfo + j0) if iinfo > 0 else 0
+
+
+cdef void blocked_task(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, lapack_t* a,
+                       Py_ssize_t lda, lapack_int* ipiv, Py_ssize_t j0,
+                       Py_ssize_t jb, Py_ssize_t next_jb,
+                       lapack_int* next_info) noexcept nogil:
+    """Task t of the update after the panel at j0 (jb columns). With a next
+    panel (next_jb > 0), task 0 updates its columns and factors it, and the
+    tiles start after it; else tiles start right after the panel."""
+    cdef Py_ssize_t first = j0 + jb + next_jb, c0, cw
+    if next_jb > 0:
+        if t == 0:
+            update_tile(m, a, lda, ipiv, j0, jb, j0 + jb, next_jb)
+            next_info[0] = factor_panel(m, j0 + jb, next_jb, a, lda, ipiv)
+            return
+        t -= 1
+    c0 = first + t * BLOCK_TILE
+    cw = BLOCK_TILE if c0 + BLOCK_TILE <= n else n - c0
+    update_tile(m, a, lda, ipiv, j0, jb, c0, cw)
 
 
 cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
@@ -208,31 +245,35 @@ cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     """LU of the column-major m x n ``a`` in place, 0-based pivots to piv;
     LAPACK's info. Uses up to ``num_threads`` threads, same bits for any."""
     cdef Py_ssize_t k = m if m < n else n
-    cdef Py_ssize_t j0, jb, i, rest, ntiles, t, c0, cw
-    cdef lapack_int info = 0, iinfo = 0
+    cdef Py_ssize_t j0, jb, next_jb, i, ntasks, t
+    cdef lapack_int info, next_info = 0
     cdef lapack_int* ipiv = <lapack_int*>piv    # same type; 1-based until the end
+    jb = BLOCK_NB if BLOCK_NB <= k else k
+    info = factor_panel(m, 0, jb, a, lda, ipiv)
     j0 = 0
     while j0 < k:
-        jb = BLOCK_NB if j0 + BLOCK_NB <= k else k - j0
-        getrf(<lapack_int>(m - j0), <lapack_int>jb, a + j0 + j0 * lda,
-              <lapack_int>lda, ipiv + j0, &iinfo)
-        if iinfo > 0 and info == 0:
-            info = <lapack_int>(iinfo + j0)
-        for i in range(j0, j0 + jb):
-            ipiv[i] += <lapack_int>j0
-        # this panel's swaps on the columns to its left
-        if j0 > 0:
-            laswp(<lapack_int>j0, a, <lapack_int>lda, <lapack_int>(j0 + 1),
-                  <lapack_int>(j0 + jb), ipiv)
-        rest = n - j0 - jb
-        ntiles = (rest + BLOCK_TILE - 1) // BLOCK_TILE
-        if ntiles > 0:
-            for t in prange(ntiles, num_threads=num_threads if num_threads < ntiles else ntiles,
+        next_jb = k - (j0 + jb)
+        next_jb = BLOCK_NB if next_jb > BLOCK_NB else next_jb
+        ntasks = (n - j0 - jb - next_jb + BLOCK_TILE - 1) // BLOCK_TILE
+        ntasks += 1 if next_jb > 0 else 0
+        next_info = 0
+        if ntasks > 0:
+            for t in prange(ntasks, num_threads=num_threads if num_threads < ntasks else ntasks,
                             schedule='dynamic'):
-                c0 = j0 + jb + t * BLOCK_TILE
-                cw = BLOCK_TILE if c0 + BLOCK_TILE <= n else n - c0
-                update_tile(m, a, lda, ipiv, j0, jb, c0, cw)
+                blocked_task(t, m, n, a, lda, ipiv, j0, jb, next_jb, &next_info)
+        if next_info > 0 and info == 0:
+            info = next_info
         j0 += jb
+        jb = next_jb
+    # Every panel's L columns take the row swaps of all the panels after it,
+    # as LAPACK's recursive getrf does at the end: done here, panel by panel
+    # in parallel, instead of serially between two updates.
+    ntasks = (k + BLOCK_NB - 1) // BLOCK_NB - 1
+    if ntasks > 0:
+        for t in prange(ntasks, num_threads=num_threads if num_threads < ntasks else ntasks,
+                        schedule='dynamic'):
+            laswp(<lapack_int>BLOCK_NB, a + t * BLOCK_NB * lda, <lapack_int>lda,
+                  <lapack_int>((t + 1) * BLOCK_NB + 1), <lapack_int>k, ipiv)
     for i in range(k):
         piv[i] -= 1
     return info
