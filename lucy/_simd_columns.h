@@ -1,8 +1,10 @@
 /*
- * LU with partial pivoting of ONE small real matrix, in place, with every
+ * LU with partial pivoting of small real matrices, in place, with every
  * step vectorised down the columns (GCC/Clang vector extensions, compiled
- * for AVX + FMA like the lane kernels of _small_lanes.h, used only where the
- * CPU has them).
+ * for AVX2 + FMA like the lane kernels of _small_lanes.h, used only where
+ * the CPU has them). Up to LUCY_COLUMNS_GROUP matrices go side by side
+ * (lucy_columns_group), and from LUCY_COLUMNS_PAIR_MIN rows on two steps
+ * share each pass of the trailing update.
  *
  * Why: for 8 < n <= LUCY_COLUMNS_MAX_N the cost of a LAPACK call (argument
  * checks, OpenBLAS's buffer lock, dispatch) exceeds the arithmetic, and the
@@ -12,9 +14,10 @@
  *
  * The arithmetic is LAPACK ?getf2's: the pivot is the FIRST entry of largest
  * |x| (ties keep the upper row, as i?amax does), the column is scaled by the
- * reciprocal unless the pivot is below the safe minimum, and the update is
- * the rank-1 update (fused multiply-add, as OpenBLAS's ?ger on such CPUs).
- * So pivots equal LAPACK's and factors agree to rounding.
+ * reciprocal unless the pivot is below the safe minimum, and the update
+ * subtracts l * u (a multiply, then a subtraction: -std=c11 keeps GCC from
+ * fusing them, so every path of lucy's rounds the same way). So pivots equal
+ * LAPACK's and factors agree to rounding.
  *
  * Entry points (call only where lucy_lanes_usable() is true):
  *   lucy_columns_getf2_d / _s (count, m, n, a[count], lda, piv[count],
@@ -38,14 +41,19 @@
 #define LUCY_COLUMNS_WIDTH_S 8
 /* Most matrices factored side by side by one call (see lucy_columns_group). */
 #define LUCY_COLUMNS_GROUP 4
+/* From this many rows on, two steps share one pass of the trailing update
+ * (lucy_columns_update2): ns per matrix, one step at a time -> two, n = 24:
+ * 1023 -> 878, 32: 2190 -> 1724, 48: 6567 -> 4574, 64: 15923 -> 11163;
+ * below it the extra bookkeeping costs more than it saves. */
+#define LUCY_COLUMNS_PAIR_MIN 24
 
 /* How many m x n matrices to factor side by side. One matrix's steps are a
  * chain (search -> swap -> divide -> scale -> update -> next search) that
  * runs at its latency; several independent chains interleaved fill the
  * pipeline, as long as they fit in L1 together. Measured per matrix on AMD
- * EPYC (Zen 4), ns for 1 / 2 / 4 at a time: 16 x 16: 761 / 508 / 456;
- * 32 x 32: 2214 / 1973 / 1974; 48 x 48: 5467 / 5175 / 5687; 64 x 64: 11615 /
- * 12633 / 17217. */
+ * EPYC (Zen 4), ns for 1 / 2 / 4 at a time: 16 x 16: 622 / 445 / 391;
+ * 32 x 32: 2109 / 1767 / 1732; 48 x 48: 5148 / 4576 / 4997; 64 x 64: 10838 /
+ * 11422 / 11680. */
 static inline ptrdiff_t lucy_columns_group(ptrdiff_t m, ptrdiff_t n)
 {
     return m * n <= 32 * 32 ? 4 : m * n <= 48 * 48 ? 2 : 1;
@@ -60,9 +68,159 @@ typedef float lucy_vs8_u __attribute__((vector_size(32), aligned(4)));
 typedef int32_t lucy_vs8_mask __attribute__((vector_size(32)));
 
 #define LUCY_DEFINE_COLUMNS_GETF2(SUFFIX, T, VT, VTU, MT, W, SAFE_MIN)         \
+typedef __typeof__(((MT){0})[0]) lucy_columns_et_##SUFFIX;                     \
+                                                                               \
 LUCY_ALWAYS_INLINE VT lucy_columns_pick_##SUFFIX(MT take_a, VT a, VT b)        \
 {                                                                              \
     return (VT)(((MT)a & take_a) | ((MT)b & ~take_a));                         \
+}                                                                              \
+                                                                               \
+LUCY_ALWAYS_INLINE MT lucy_columns_lanes_##SUFFIX(void)                        \
+{                                                                              \
+    MT lane;                                                                   \
+    for (int w = 0; w < W; w++)                                                \
+        lane[w] = w;                                                           \
+    return lane;                                                               \
+}                                                                              \
+                                                                               \
+/* Step j's pivot: the largest |x| in rows j..m-1 of column j, from the        \
+   register holding row j with its rows above j masked out; strictly           \
+   greater, so each lane keeps its first maximum; then the maximum over the    \
+   lanes and the lowest row among the lanes holding it (row j when the         \
+   column holds only NaN), as shuffle trees: branching on which lane won       \
+   mispredicts on random data. Writes |pivot| to *best, returns its row. */    \
+LUCY_ALWAYS_INLINE ptrdiff_t lucy_columns_search_##SUFFIX(                     \
+    ptrdiff_t m, const T *col, ptrdiff_t j, T *best)                           \
+{                                                                              \
+    typedef lucy_columns_et_##SUFFIX ET;                                       \
+    const MT lane = lucy_columns_lanes_##SUFFIX();                             \
+    const VT zero = {0};                                                       \
+    const MT sign = (MT)(zero * -1);          /* bits of -0.0: the sign bit */ \
+    const VT below_any = zero - 1;            /* smaller than every |x| */     \
+    const ptrdiff_t cj = j & -(ptrdiff_t)W;                                    \
+    const MT above = (MT)(lane < (ET)(j - cj));                                \
+    VT best_v = below_any;                                                     \
+    MT row_v = (MT){0} + (ET)j;                                                \
+    for (ptrdiff_t c = cj; c < m; c += W) {                                    \
+        VT v = (VT)((MT)(*(const VTU *)(col + c)) & ~sign);                    \
+        if (c == cj)                                                           \
+            v = lucy_columns_pick_##SUFFIX(above, below_any, v);               \
+        const MT bigger = (MT)(v > best_v);                                    \
+        best_v = lucy_columns_pick_##SUFFIX(bigger, v, best_v);                \
+        row_v = (bigger & (lane + (ET)c)) | (~bigger & row_v);                 \
+    }                                                                          \
+    VT max_v = best_v;                                                         \
+    for (int half = W / 2; half >= 1; half /= 2) {                             \
+        const VT other = __builtin_shuffle(max_v, lane ^ half);                \
+        max_v = lucy_columns_pick_##SUFFIX((MT)(other > max_v), other, max_v); \
+    }                                                                          \
+    MT first_v = (MT)(best_v == max_v);                                        \
+    first_v = (first_v & row_v) | (~first_v & ((MT){0} + (ET)m));              \
+    for (int half = W / 2; half >= 1; half /= 2) {                             \
+        const MT other = __builtin_shuffle(first_v, lane ^ half);              \
+        const MT lower = (MT)(other < first_v);                                \
+        first_v = (lower & other) | (~lower & first_v);                        \
+    }                                                                          \
+    *best = max_v[0];                                                          \
+    return first_v[0] < m ? first_v[0] : j;                                    \
+}                                                                              \
+                                                                               \
+/* Rows j <-> p in every column. (Folding the swap into the update loop, or    \
+   doing it as register blends, measured slower.) */                           \
+LUCY_ALWAYS_INLINE void lucy_columns_swap_##SUFFIX(                            \
+    ptrdiff_t n, T *a, ptrdiff_t lda, ptrdiff_t j, ptrdiff_t p)                \
+{                                                                              \
+    if (p != j)                                                                \
+        for (ptrdiff_t c = 0; c < n; c++) {                                    \
+            const T t = a[j + c * lda];                                        \
+            a[j + c * lda] = a[p + c * lda];                                   \
+            a[p + c * lda] = t;                                                \
+        }                                                                      \
+}                                                                              \
+                                                                               \
+/* Column j's multipliers: rows j+1..m-1 over the pivot (by its reciprocal     \
+   unless |pivot| < SAFE_MIN, as LAPACK); registers from the one holding row   \
+   j+1, in which rows up to j keep their values. */                            \
+LUCY_ALWAYS_INLINE void lucy_columns_scale_##SUFFIX(                           \
+    ptrdiff_t m, T *col, ptrdiff_t j, T best)                                  \
+{                                                                              \
+    typedef lucy_columns_et_##SUFFIX ET;                                       \
+    const MT lane = lucy_columns_lanes_##SUFFIX();                             \
+    const ptrdiff_t c1 = (j + 1) & -(ptrdiff_t)W;                              \
+    const MT keep = (MT)(lane <= (ET)(j - c1));                                \
+    const T pivot = col[j];                                                    \
+    if (best >= SAFE_MIN) {                                                    \
+        const T r = 1 / pivot;                                                 \
+        for (ptrdiff_t c = c1; c < m; c += W) {                                \
+            const VT x = *(VTU *)(col + c);                                    \
+            const VT y = x * r;                                                \
+            *(VTU *)(col + c) = c == c1 ? lucy_columns_pick_##SUFFIX(keep, x, y) : y; \
+        }                                                                      \
+    } else {                                                                   \
+        for (ptrdiff_t c = c1; c < m; c += W) {                                \
+            const VT x = *(VTU *)(col + c);                                    \
+            const VT y = x / pivot;                                            \
+            *(VTU *)(col + c) = c == c1 ? lucy_columns_pick_##SUFFIX(keep, x, y) : y; \
+        }                                                                      \
+    }                                                                          \
+}                                                                              \
+                                                                               \
+/* Step j's rank-1 update of columns [c_begin, c_end): rows j+1..m-1. */       \
+LUCY_ALWAYS_INLINE void lucy_columns_update1_##SUFFIX(                         \
+    ptrdiff_t m, T *a, ptrdiff_t lda, ptrdiff_t j, ptrdiff_t c_begin,          \
+    ptrdiff_t c_end)                                                           \
+{                                                                              \
+    typedef lucy_columns_et_##SUFFIX ET;                                       \
+    const MT lane = lucy_columns_lanes_##SUFFIX();                             \
+    const ptrdiff_t c1 = (j + 1) & -(ptrdiff_t)W;                              \
+    const MT keep = (MT)(lane <= (ET)(j - c1));                                \
+    const T *col = a + j * lda;                                                \
+    const VT l1 = *(const VTU *)(col + c1);                                    \
+    for (ptrdiff_t cc = c_begin; cc < c_end; cc++) {                           \
+        T *other = a + cc * lda;                                               \
+        const T t = other[j];                                                  \
+        const VT x = *(VTU *)(other + c1);                                     \
+        *(VTU *)(other + c1) = lucy_columns_pick_##SUFFIX(keep, x, x - l1 * t); \
+        for (ptrdiff_t c = c1 + W; c < m; c += W)                              \
+            *(VTU *)(other + c) = *(VTU *)(other + c) - *(const VTU *)(col + c) * t; \
+    }                                                                          \
+}                                                                              \
+                                                                               \
+/* Steps j and j+1's updates of columns [c_begin, c_end) in one pass (the      \
+   multipliers of both columns ready): row j+1 takes step j's update and       \
+   becomes U's, rows j+2..m-1 take both. Per element the same operations in    \
+   the same order as two rank-1 updates, so the same bits; one load and one    \
+   store per element instead of two. */                                        \
+LUCY_ALWAYS_INLINE void lucy_columns_update2_##SUFFIX(                         \
+    ptrdiff_t m, T *a, ptrdiff_t lda, ptrdiff_t j, ptrdiff_t c_begin,          \
+    ptrdiff_t c_end)                                                           \
+{                                                                              \
+    typedef lucy_columns_et_##SUFFIX ET;                                       \
+    const MT lane = lucy_columns_lanes_##SUFFIX();                             \
+    const ptrdiff_t c1 = (j + 1) & -(ptrdiff_t)W;   /* register of row j+1 */  \
+    const ptrdiff_t c2 = (j + 2) & -(ptrdiff_t)W;   /* register of row j+2 */  \
+    const MT keep0 = (MT)(lane <= (ET)(j - c1));     /* rows <= j, in c1 */    \
+    const MT keep1 = (MT)(lane <= (ET)(j + 1 - c2)); /* rows <= j+1, in c2 */  \
+    const MT at_row1 = (MT){0} + (ET)(j + 1 - c1);  /* lane of row j+1 */      \
+    const T *col0 = a + j * lda, *col1 = a + (j + 1) * lda;                    \
+    const VT l0_1 = *(const VTU *)(col0 + c1);                                 \
+    const VT l0_2 = *(const VTU *)(col0 + c2), l1_2 = *(const VTU *)(col1 + c2); \
+    for (ptrdiff_t cc = c_begin; cc < c_end; cc++) {                           \
+        T *other = a + cc * lda;                                               \
+        const VT u0 = (VT){0} + other[j];                                      \
+        VT x = *(VTU *)(other + c1);                                           \
+        VT y = lucy_columns_pick_##SUFFIX(keep0, x, x - l0_1 * u0);            \
+        const VT u1 = __builtin_shuffle(y, at_row1);                           \
+        if (c2 != c1) {                                                        \
+            *(VTU *)(other + c1) = y;                                          \
+            x = *(VTU *)(other + c2);                                          \
+            y = x - l0_2 * u0;                                                 \
+        }                                                                      \
+        *(VTU *)(other + c2) = lucy_columns_pick_##SUFFIX(keep1, y, y - l1_2 * u1); \
+        for (ptrdiff_t c = c2 + W; c < m; c += W)                              \
+            *(VTU *)(other + c) = (*(VTU *)(other + c) - *(const VTU *)(col0 + c) * u0) \
+                                  - *(const VTU *)(col1 + c) * u1;             \
+    }                                                                          \
 }                                                                              \
                                                                                \
 LUCY_LANES_TARGET static void lucy_columns_getf2_##SUFFIX(                     \
@@ -70,112 +228,62 @@ LUCY_LANES_TARGET static void lucy_columns_getf2_##SUFFIX(                     \
     int32_t *const *pivs, int32_t *infos)                                      \
 {                                                                              \
     const ptrdiff_t k = m < n ? m : n;                                         \
-    const VT zero = {0};                                                       \
-    const MT sign = (MT)(zero * -1);          /* bits of -0.0: the sign bit */ \
-    const VT below_any = zero - 1;            /* smaller than every |x| */     \
-    typedef __typeof__(((MT){0})[0]) ET;                                       \
-    MT lane;                                                                   \
-    for (int w = 0; w < W; w++)                                                \
-        lane[w] = w;                                                           \
+    T best[LUCY_COLUMNS_GROUP], best1[LUCY_COLUMNS_GROUP];                     \
+    ptrdiff_t ps[LUCY_COLUMNS_GROUP];                                          \
     for (ptrdiff_t q = 0; q < count; q++)                                      \
         infos[q] = 0;                                                          \
+    /* Each phase runs over the whole group before the next one starts, so     \
+       the matrices' independent chains interleave. */                         \
     for (ptrdiff_t j = 0; j < k; j++) {                                        \
-        const ptrdiff_t cj = j & -(ptrdiff_t)W;                                \
-        const ptrdiff_t c1 = (j + 1) & -(ptrdiff_t)W;                          \
-        const MT keep = (MT)(lane <= (ET)(j - c1));                            \
-        const MT above = (MT)(lane < (ET)(j - cj));                            \
-        T best[LUCY_COLUMNS_GROUP];                                            \
-        ptrdiff_t ps[LUCY_COLUMNS_GROUP];                                      \
-        /* Pivot: the largest |x| in rows j..m-1, from the register holding   \
-           row j with its rows above j masked out; strictly greater, so each  \
-           lane keeps its first maximum; then the maximum over the lanes and  \
-           the lowest row among the lanes holding it (row j when the column   \
-           holds only NaN), as shuffle trees: branching on which lane won     \
-           mispredicts on random data. */                                     \
-        for (ptrdiff_t q = 0; q < count; q++) {                                \
-            const T *col = aa[q] + j * lda;                                    \
-            VT best_v = below_any;                                             \
-            MT row_v = (MT){0} + (ET)j;                                        \
-            for (ptrdiff_t c = cj; c < m; c += W) {                            \
-                VT v = (VT)((MT)(*(const VTU *)(col + c)) & ~sign);            \
-                if (c == cj)                                                   \
-                    v = lucy_columns_pick_##SUFFIX(above, below_any, v);       \
-                const MT bigger = (MT)(v > best_v);                            \
-                best_v = lucy_columns_pick_##SUFFIX(bigger, v, best_v);        \
-                row_v = (bigger & (lane + (ET)c)) | (~bigger & row_v);         \
-            }                                                                  \
-            VT max_v = best_v;                                                 \
-            for (int half = W / 2; half >= 1; half /= 2) {                     \
-                const VT other = __builtin_shuffle(max_v, lane ^ half);        \
-                max_v = lucy_columns_pick_##SUFFIX((MT)(other > max_v), other, max_v); \
-            }                                                                  \
-            MT first_v = (MT)(best_v == max_v);                                \
-            first_v = (first_v & row_v) | (~first_v & ((MT){0} + (ET)m));      \
-            for (int half = W / 2; half >= 1; half /= 2) {                     \
-                const MT other = __builtin_shuffle(first_v, lane ^ half);      \
-                const MT lower = (MT)(other < first_v);                        \
-                first_v = (lower & other) | (~lower & first_v);                \
-            }                                                                  \
-            best[q] = max_v[0];                                                \
-            ps[q] = first_v[0] < m ? first_v[0] : j;                           \
+        int all_nonzero = 1;                                                   \
+        for (ptrdiff_t q = 0; q < count; q++) {   /* step j's pivots */        \
+            ps[q] = lucy_columns_search_##SUFFIX(m, aa[q] + j * lda, j, &best[q]); \
             pivs[q][j] = (int32_t)ps[q];                                       \
-        }                                                                      \
-        for (ptrdiff_t q = 0; q < count; q++) {                                \
-            T *a = aa[q];                                                      \
-            T *col = a + j * lda;                                              \
-            const ptrdiff_t p = ps[q];                                         \
             if (best[q] == 0) {                                                \
-                /* An exactly zero column below the diagonal: U[j, j] == 0.   \
-                   LAPACK records the first such column and carries on. */    \
+                /* An exactly zero column below the diagonal: U[j, j] == 0.    \
+                   LAPACK records the first such column and carries on. */     \
                 if (infos[q] == 0)                                             \
                     infos[q] = (int32_t)(j + 1);                               \
-                continue;                                                      \
-            }                                                                  \
-            /* (Folding the swap into the update loop, or doing it as         \
-               register blends, measured slower.) */                          \
-            if (p != j)                                                        \
-                for (ptrdiff_t c = 0; c < n; c++) {                            \
-                    T t = a[j + c * lda];                                      \
-                    a[j + c * lda] = a[p + c * lda];                           \
-                    a[p + c * lda] = t;                                        \
-                }                                                              \
-            /* Rows j+1..m-1 from here on: registers from the one holding     \
-               row j+1; in the first, rows up to j keep their values. */      \
-            if (c1 >= m)                  /* j == m - 1, so p == j: done */    \
-                continue;                                                      \
-            const T pivot = col[j];                                            \
-            if (best[q] >= SAFE_MIN) {                                         \
-                const T r = 1 / pivot;                                         \
-                for (ptrdiff_t c = c1; c < m; c += W) {                        \
-                    VT x = *(VTU *)(col + c);                                  \
-                    VT y = x * r;                                              \
-                    *(VTU *)(col + c) = c == c1 ? lucy_columns_pick_##SUFFIX(keep, x, y) : y; \
-                }                                                              \
-            } else {                                                           \
-                for (ptrdiff_t c = c1; c < m; c += W) {                        \
-                    VT x = *(VTU *)(col + c);                                  \
-                    VT y = x / pivot;                                          \
-                    *(VTU *)(col + c) = c == c1 ? lucy_columns_pick_##SUFFIX(keep, x, y) : y; \
-                }                                                              \
+                all_nonzero = 0;                                               \
             }                                                                  \
         }                                                                      \
-        if (c1 >= m)                                                           \
+        for (ptrdiff_t q = 0; q < count; q++)     /* swaps and multipliers */  \
+            if (best[q] != 0) {                                                \
+                lucy_columns_swap_##SUFFIX(n, aa[q], lda, j, ps[q]);           \
+                if (j + 1 < m)                                                 \
+                    lucy_columns_scale_##SUFFIX(m, aa[q] + j * lda, j, best[q]); \
+            }                                                                  \
+        if (!(all_nonzero && m >= LUCY_COLUMNS_PAIR_MIN && j + 2 < m && j + 1 < k)) { \
+            /* One step: its rank-1 update of every column right of j. */      \
+            for (ptrdiff_t q = 0; q < count; q++)                              \
+                if (best[q] != 0 && j + 1 < m)                                 \
+                    lucy_columns_update1_##SUFFIX(m, aa[q], lda, j, j + 1, n); \
             continue;                                                          \
-        for (ptrdiff_t q = 0; q < count; q++) {   /* rank-1 update, right of j */ \
-            if (best[q] == 0)                                                  \
-                continue;                                                      \
-            T *col = aa[q] + j * lda;                                          \
-            const VT l1 = *(const VTU *)(col + c1);                            \
-            for (ptrdiff_t cc = j + 1; cc < n; cc++) {                         \
-                T *other = aa[q] + cc * lda;                                   \
-                const T t = other[j];                                          \
-                VT x = *(VTU *)(other + c1);                                   \
-                *(VTU *)(other + c1) = lucy_columns_pick_##SUFFIX(keep, x, x - l1 * t); \
-                for (ptrdiff_t c = c1 + W; c < m; c += W)                      \
-                    *(VTU *)(other + c) = *(VTU *)(other + c)                  \
-                                          - *(const VTU *)(col + c) * t;      \
-            }                                                                  \
         }                                                                      \
+        /* Two steps: column j+1 alone takes step j's update, then step j+1's  \
+           pivot, swap and multipliers; the columns right of j+1 take both     \
+           updates in one pass. The swap of rows j+1 and p lands on those      \
+           columns before step j's update: both rows are below j and column    \
+           j's multipliers are swapped with them, so nothing changes. */       \
+        j += 1;                                                                \
+        for (ptrdiff_t q = 0; q < count; q++)                                  \
+            lucy_columns_update1_##SUFFIX(m, aa[q], lda, j - 1, j, j + 1);     \
+        for (ptrdiff_t q = 0; q < count; q++) {                                \
+            ps[q] = lucy_columns_search_##SUFFIX(m, aa[q] + j * lda, j, &best1[q]); \
+            pivs[q][j] = (int32_t)ps[q];                                       \
+            if (best1[q] == 0 && infos[q] == 0)                                \
+                infos[q] = (int32_t)(j + 1);                                   \
+        }                                                                      \
+        for (ptrdiff_t q = 0; q < count; q++)                                  \
+            if (best1[q] != 0) {                                               \
+                lucy_columns_swap_##SUFFIX(n, aa[q], lda, j, ps[q]);           \
+                lucy_columns_scale_##SUFFIX(m, aa[q] + j * lda, j, best1[q]);  \
+            }                                                                  \
+        for (ptrdiff_t q = 0; q < count; q++)                                  \
+            if (best1[q] != 0)                                                 \
+                lucy_columns_update2_##SUFFIX(m, aa[q], lda, j - 1, j + 1, n); \
+            else   /* step j has nothing to subtract: step j-1's alone */      \
+                lucy_columns_update1_##SUFFIX(m, aa[q], lda, j - 1, j + 1, n); \
     }                                                                          \
 }
 

@@ -40,14 +40,14 @@
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define LUCY_LANES_AVAILABLE 1
 
-/* The lane kernels are compiled for AVX + FMA (4 doubles per register) and
+/* The lane kernels are compiled for AVX2 + FMA (4 doubles per register) and
  * used only where the CPU has them: compiled for baseline x86-64 (SSE2),
  * the same code was slower than the one-matrix kernel. */
-#define LUCY_LANES_TARGET __attribute__((target("avx,fma")))
+#define LUCY_LANES_TARGET __attribute__((target("avx2,fma")))
 
 static inline int lucy_lanes_usable(void)
 {
-    return __builtin_cpu_supports("avx") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
 typedef double lucy_vd __attribute__((vector_size(32)));

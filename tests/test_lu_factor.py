@@ -160,7 +160,7 @@ class TestKernelPaths:
         lu, piv = lucy.lu_factor(np.asfortranarray(a[0]), overwrite_a=True)
         assert_lu_factor_matches_scipy(a[0], lu, piv)
 
-    @pytest.mark.parametrize("n", [16, 64])
+    @pytest.mark.parametrize("n", [16, 24, 64])
     @pytest.mark.parametrize("dtype", [np.float32, np.float64])
     def test_columns_kernel_ties_tiny_and_zero_columns(self, n, dtype, rng):
         tie = np.ones((n, n), dtype) + np.eye(n, dtype=dtype)
@@ -168,7 +168,9 @@ class TestKernelPaths:
         tie[n - 1, 1] = -7    # the largest |x| sits in the last register
         zero = random_matrices((n, n), dtype, rng)
         zero[:, 5] = 0        # U[5, 5] == 0: info 6, and the factor goes on
-        cases = [(tie, 0), (zero, 6)]
+        zero_even = random_matrices((n, n), dtype, rng)
+        zero_even[:, 4] = 0   # the other step of a two-step pass (n >= 24)
+        cases = [(tie, 0), (zero, 6), (zero_even, 5)]
         if dtype == np.float64:   # pivots below DBL_MIN: divide, not scale
             cases.append((random_matrices((n, n), dtype, rng) * 1e-306, 0))
         for a, expected_info in cases:
