@@ -33,10 +33,10 @@
 
 #include "_small_lanes.h"
 
-/* Largest m and n sent here: up to 64 x 64 the matrix stays in L1 (32 KiB
- * of doubles) and the unblocked update beats a LAPACK call; above it,
- * OpenBLAS's blocked getrf wins. Measured with bench/run.py. */
-#define LUCY_COLUMNS_MAX_N 64
+/* Largest m and n sent here; above it OpenBLAS's blocked getrf wins. One
+ * thread, ms for lu_factor of 1000 x 80 x 80 / 1000 x 96 x 96 / 500 x 128 x
+ * 128, getrf -> this kernel: 45 -> 37, 94 -> 60, 68 -> 75. */
+#define LUCY_COLUMNS_MAX_N 96
 #define LUCY_COLUMNS_WIDTH_D 4
 #define LUCY_COLUMNS_WIDTH_S 8
 /* Most matrices factored side by side by one call (see lucy_columns_group). */

@@ -151,7 +151,8 @@ class TestKernelPaths:
 
     @pytest.mark.parametrize("shape", [(4, 4), (8, 8), (16, 16), (24, 24),
                                        (32, 32), (48, 48), (64, 64), (16, 40),
-                                       (8, 64), (64, 12), (40, 3), (56, 64)])
+                                       (8, 64), (64, 12), (40, 3), (56, 64),
+                                       (96, 96), (80, 92)])
     @pytest.mark.parametrize("dtype", [np.float32, np.float64])
     def test_columns_kernel_shapes(self, shape, dtype, rng):
         a = random_matrices((3, *shape), dtype, rng)
