@@ -76,7 +76,7 @@ def _check_core_size(*dims, name="a"):
 
 def _run_kernel(kernel, args, reaches_lapack):
     """One compiled call; BLAS held at one thread if it may call LAPACK
-    (matrices up to SMALL_N never do)."""
+    (matrices lucy's own kernels factor never do)."""
     if reaches_lapack:
         with blas_single_threaded:
             kernel(*args)
@@ -155,7 +155,7 @@ def _factor(a, overwrite_a, check_finite, workers):
         src = lu
     threads = _plan_threads(workers, info.size, _lu_work(m, n), min(m, n))
     _run_kernel(_batch.factor, (src, lu, piv, info, check_finite, threads),
-                max(m, n) > _batch.SMALL_N)
+                not _batch.factors_without_lapack(lu, m, n))
     if check_finite:
         _raise_nonfinite(info, "a")
     return lu, piv, info
@@ -449,7 +449,8 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
     iwork = np.empty(threads * _batch.LANES * (k + m), np.int32)
     args = (src, piv, perm, lower, upper, info, perm_kind, work, iwork,
             check_finite, threads)
-    _run_kernel(_batch.lu, args, piv is None and max(m, n) > _batch.SMALL_N)
+    _run_kernel(_batch.lu, args,
+                piv is None and not _batch.factors_without_lapack(work, m, n))
     if check_finite:
         _raise_nonfinite(info, "a")
     _raise_bad_pivots(info, "piv", m)

@@ -53,8 +53,30 @@ INFO_NONFINITE = NONFINITE
 INFO_BAD_PIVOT = BAD_PIVOT
 # Matrices up to this size in both dimensions never reach LAPACK.
 SMALL_N = mk.SMALL_N
+# Real matrices up to this size (rows a multiple of the SIMD width) take the
+# vectorised kernel of _simd_columns.h where the CPU has AVX2 and FMA.
+COLUMNS_MAX_N = mk.LUCY_COLUMNS_MAX_N
 # Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
 LANES = LUCY_LANES
+
+
+def factors_without_lapack(cnp.ndarray arr, Py_ssize_t m, Py_ssize_t n):
+    """Whether lucy's own kernels factor every m x n matrix of ``arr``'s
+    dtype, so no LAPACK call (and no BLAS thread) is involved."""
+    cdef int t = type_index(arr)
+    if m <= mk.SMALL_N and n <= mk.SMALL_N:
+        return True
+    if t == 0:
+        return mk.columns_fit(<float*>NULL, m, n)
+    if t == 1:
+        return mk.columns_fit(<double*>NULL, m, n)
+    return False
+
+
+def simd_kernels():
+    """Whether the AVX2 + FMA kernels (four tiny matrices in SIMD lanes, the
+    vectorised kernel of real matrices up to COLUMNS_MAX_N) run on this CPU."""
+    return bool(LUCY_LANES_AVAILABLE and lucy_lanes_usable())
 
 
 def openmp_enabled():

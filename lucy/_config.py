@@ -42,6 +42,8 @@ def config():
         "lapack": "scipy.linalg.cython_lapack",
         "lapack_int_bytes": _batch.lapack_int_size(),
         "small_matrix_kernel_max_n": _batch.SMALL_N,
+        "simd_kernels": _batch.simd_kernels(),
+        "simd_real_kernel_max_n": _batch.COLUMNS_MAX_N,
         "blas": _blas_libraries(),
     }
 
@@ -66,8 +68,11 @@ def show_config():
     print(f"  openmp: {'on' if c['openmp'] else 'OFF (built without OpenMP: batches run serially)'}")
     print(f"  default workers: {c['default_workers']} (usable cores: {c['usable_cpus']}, "
           f"OMP_NUM_THREADS={c['OMP_NUM_THREADS']})")
-    print(f"  lapack: {c['lapack']} ({8 * c['lapack_int_bytes']}-bit integers); "
-          f"matrices up to {c['small_matrix_kernel_max_n']} x {c['small_matrix_kernel_max_n']} "
-          "use lucy's own kernel")
+    print(f"  lapack: {c['lapack']} ({8 * c['lapack_int_bytes']}-bit integers)")
+    small, simd = c["small_matrix_kernel_max_n"], c["simd_real_kernel_max_n"]
+    print(f"  own kernels: every dtype up to {small} x {small}"
+          + (f"; AVX2+FMA: float32/float64 up to {simd} x {simd} (rows a multiple of 8/4), "
+             "tiny ones four at a time" if c["simd_kernels"] else
+             "; no AVX2+FMA on this CPU: the SIMD kernels are off"))
     for lib in c["blas"]:
         print(f"  blas: {lib['library']} {lib['version']}, {lib['threads']} threads, {lib['path']}")
