@@ -422,13 +422,37 @@ cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                  inner_threads)
 
 
+cdef void load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
+                        const Operand* ops, Py_ssize_t m, Py_ssize_t n,
+                        int num_threads) noexcept nogil:
+    """Copy item i of src (ops[0]) into lu (ops[1]), column-major, in column
+    tiles over the threads."""
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t), t, c0, cw
+    cdef Py_ssize_t lda = ops[1].col_stride // sz
+    cdef Py_ssize_t ntiles = (n + BLOCK_NB - 1) // BLOCK_NB
+    cdef const char* src = at(b, &ops[0], i)
+    cdef lapack_t* dst = <lapack_t*>at(b, &ops[1], i)
+    for t in prange(ntiles, num_threads=num_threads, schedule='static'):
+        c0 = t * BLOCK_NB
+        cw = BLOCK_NB if c0 + BLOCK_NB <= n else n - c0
+        mk.load_fortran(src + c0 * ops[0].col_stride, ops[0].row_stride,
+                        ops[0].col_stride, dst + c0 * lda, m, cw, lda)
+
+
 cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
                       Py_ssize_t m, Py_ssize_t n, bint in_place,
                       bint check_finite, int num_threads) noexcept nogil:
-    cdef Py_ssize_t blk, length, nblocks, end
+    cdef Py_ssize_t blk, length, nblocks, end, i
     if num_threads <= 1 or b.size < num_threads:
         # Fewer matrices than threads: one at a time, the threads inside
         # (only the blocked LU of large matrices uses them).
+        if num_threads > 1 and not in_place and (m if m < n else n) >= BLOCKED_MIN:
+            # Their copies into the output too: the first touch of the
+            # output's pages (which the OS zeroes) and the transpose were
+            # 10% of the CPU time at 3000 x 3000 (perf), all on one thread.
+            for i in range(b.size):
+                load_parallel(tag, i, b, ops, m, n, num_threads)
+            in_place = True
         factor_block(tag, 0, b.size, b, ops, m, n, in_place, check_finite,
                      num_threads)
         return
