@@ -127,9 +127,13 @@ class TestLuFactor:
         lu, piv = lucy.lu_factor(z)
         assert_lu_factor_matches_scipy(z, lu, piv)
 
-    @pytest.mark.parametrize("n", [3, 40])
-    def test_tiny_pivots_scaled_like_lapack(self, n, rng):
-        a = random_matrices((n, n), np.float64, rng) * 1e-306
+    @pytest.mark.parametrize("n", [3, 16, 40])
+    @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+    @pytest.mark.parametrize("scale", [1e-306, 1e300])
+    def test_tiny_pivots_scaled_like_lapack(self, n, dtype, scale, rng):
+        # Tiny pivots divide instead of multiplying by an overflowing
+        # reciprocal; huge ones must not overflow in complex division.
+        a = random_matrices((n, n), dtype, rng) * scale
         lu, piv = lucy.lu_factor(a)
         assert_lu_factor_matches_scipy(a, lu, piv)
 
