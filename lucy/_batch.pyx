@@ -34,6 +34,9 @@ cdef extern from "_small_lanes.h" nogil:
     void lucy_lanes_getrf_s(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
                             float** dst, int32_t** piv, int32_t** status,
                             bint check_finite)
+    void lucy_lanes_getrf_z(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
+                            double** dst, int32_t** piv, int32_t** status,
+                            bint check_finite)
     void lucy_lanes_getrs_d(int n, Py_ssize_t nrhs, const double** lu,
                             Py_ssize_t lda, const int32_t** piv, double** x,
                             Py_ssize_t ldx)
@@ -331,8 +334,9 @@ cdef inline lapack_int factor_matrix(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
 
 cdef inline bint lanes_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     """Whether m x n matrices of this dtype go through the lane kernel."""
-    return ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
-            and m == n and 2 <= n <= LUCY_LANES_MAX_N and lucy_lanes_usable())
+    return ((lapack_t is float or lapack_t is double or lapack_t is cython.doublecomplex)
+            and LUCY_LANES_AVAILABLE and m == n and 2 <= n <= LUCY_LANES_MAX_N
+            and lucy_lanes_usable())
 
 
 cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
@@ -344,6 +348,8 @@ cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
         lucy_lanes_getrf_d(<int>n, srcs, rs, cs, <double**>dsts, pivs, stats, check_finite)
     elif lapack_t is float:
         lucy_lanes_getrf_s(<int>n, srcs, rs, cs, <float**>dsts, pivs, stats, check_finite)
+    elif lapack_t is cython.doublecomplex:
+        lucy_lanes_getrf_z(<int>n, srcs, rs, cs, <double**>dsts, pivs, stats, check_finite)
 
 
 # ---------------------------------------------------------------------------

@@ -317,6 +317,135 @@ LUCY_DEFINE_LANES_GETRS(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask)
 LUCY_DEFINE_LOAD_TRANSPOSED(d, double, lucy_vd, lucy_vd_unaligned)
 LUCY_DEFINE_LOAD_TRANSPOSED(s, float, lucy_vs, lucy_vs_unaligned)
 
+/* The same for complex128: four matrices, real and imaginary parts in two
+ * registers per element. Pivot size |re| + |im| (LAPACK's izamax); the
+ * reciprocal of the pivot by Smith's division (Fortran's, no overflow for
+ * any finite pivot); dst[w] holds n*n interleaved (re, im) pairs. */
+LUCY_ALWAYS_INLINE lucy_vd lucy_lanes_abs_z(lucy_vd x)
+{
+    const lucy_vd neg_zero = (lucy_vd){0} * -1;
+    return (lucy_vd)((lucy_vd_mask)x & ~(lucy_vd_mask)neg_zero);
+}
+
+LUCY_ALWAYS_INLINE lucy_vd lucy_lanes_pick_z(lucy_vd_mask take_a, lucy_vd a, lucy_vd b)
+{
+    return (lucy_vd)(((lucy_vd_mask)a & take_a) | ((lucy_vd_mask)b & ~take_a));
+}
+
+/* (xr + i xi) / (yr + i yi) by Smith's method, per lane. */
+LUCY_ALWAYS_INLINE void lucy_lanes_div_z(lucy_vd xr, lucy_vd xi, lucy_vd yr,
+                                         lucy_vd yi, lucy_vd *qr, lucy_vd *qi)
+{
+    const lucy_vd_mask real_big = (lucy_vd_mask)(lucy_lanes_abs_z(yr) >= lucy_lanes_abs_z(yi));
+    const lucy_vd big = lucy_lanes_pick_z(real_big, yr, yi);
+    const lucy_vd small = lucy_lanes_pick_z(real_big, yi, yr);
+    const lucy_vd r = small / big, d = big + small * r;
+    /* real_big: ((xr + xi r) + i (xi - xr r)) / d; else ((xr r + xi) + i (xi r - xr)) / d */
+    *qr = lucy_lanes_pick_z(real_big, xr + xi * r, xr * r + xi) / d;
+    *qi = lucy_lanes_pick_z(real_big, xi - xr * r, xi * r - xr) / d;
+}
+
+LUCY_ALWAYS_INLINE void lucy_lanes_getrf_z_n(
+    const int n, const char *const src[LUCY_LANES], const ptrdiff_t rs,
+    const ptrdiff_t cs, double *const dst[LUCY_LANES],
+    int32_t *const piv[LUCY_LANES], int32_t *const status[LUCY_LANES],
+    const int check_finite)
+{
+    typedef lucy_vd VT;
+    typedef lucy_vd_mask MT;
+    VT ar[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N], ai[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];
+    VT finite_probe = {0};
+    MT info = {0};
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            const double *e0 = (const double *)(src[0] + i * rs + j * cs);
+            const double *e1 = (const double *)(src[1] + i * rs + j * cs);
+            const double *e2 = (const double *)(src[2] + i * rs + j * cs);
+            const double *e3 = (const double *)(src[3] + i * rs + j * cs);
+            ar[i][j] = (VT){e0[0], e1[0], e2[0], e3[0]};
+            ai[i][j] = (VT){e0[1], e1[1], e2[1], e3[1]};
+            finite_probe += ar[i][j] * 0 + ai[i][j] * 0;
+        }
+    for (int j = 0; j < n; j++) {
+        VT best = lucy_lanes_abs_z(ar[j][j]) + lucy_lanes_abs_z(ai[j][j]);
+        MT p = (MT){0} + j;
+        for (int i = j + 1; i < n; i++) {
+            const VT v = lucy_lanes_abs_z(ar[i][j]) + lucy_lanes_abs_z(ai[i][j]);
+            const MT bigger = (MT)(v > best);
+            p = (bigger & i) | (~bigger & p);
+            best = lucy_lanes_pick_z(bigger, v, best);
+        }
+        for (int w = 0; w < LUCY_LANES; w++)
+            piv[w][j] = (int32_t)p[w];
+        for (int r = j + 1; r < n; r++) {
+            const MT here = (MT)(p == r);
+            for (int c = 0; c < n; c++) {
+                const VT jr = ar[j][c], ji = ai[j][c], rr = ar[r][c], ri = ai[r][c];
+                ar[j][c] = lucy_lanes_pick_z(here, rr, jr);
+                ai[j][c] = lucy_lanes_pick_z(here, ri, ji);
+                ar[r][c] = lucy_lanes_pick_z(here, jr, rr);
+                ai[r][c] = lucy_lanes_pick_z(here, ji, ri);
+            }
+        }
+        const MT singular = (MT)(best == 0);
+        info = lucy_lanes_blend_mask_d((MT)(info == 0) & singular, (MT){0} + (j + 1), info);
+        const VT pr = ar[j][j], pi = ai[j][j];
+        const VT one = (VT){0} + 1, zero = {0};
+        VT rr, ri;                       /* 1 / pivot; 0 where singular */
+        lucy_lanes_div_z(one, zero, lucy_lanes_pick_z(singular, one, pr),
+                         lucy_lanes_pick_z(singular, zero, pi), &rr, &ri);
+        rr = lucy_lanes_pick_z(singular, zero, rr);
+        ri = lucy_lanes_pick_z(singular, zero, ri);
+        const MT tiny = (MT)(best < DBL_MIN) & ~singular;
+        int any_tiny = 0;
+        for (int w = 0; w < LUCY_LANES; w++)
+            any_tiny |= tiny[w] != 0;
+        for (int i = j + 1; i < n; i++) {
+            const VT xr = ar[i][j], xi = ai[i][j];
+            VT lr = xr * rr - xi * ri, li = xr * ri + xi * rr;
+            if (any_tiny) {   /* divide where 1/pivot would overflow */
+                VT qr, qi;
+                lucy_lanes_div_z(xr, xi, lucy_lanes_pick_z(tiny, pr, one),
+                                 lucy_lanes_pick_z(tiny, pi, zero), &qr, &qi);
+                lr = lucy_lanes_pick_z(tiny, qr, lr);
+                li = lucy_lanes_pick_z(tiny, qi, li);
+            }
+            ar[i][j] = lr;
+            ai[i][j] = li;
+        }
+        for (int i = j + 1; i < n; i++)
+            for (int c = j + 1; c < n; c++) {
+                const VT lr = ar[i][j], li = ai[i][j], ur = ar[j][c], ui = ai[j][c];
+                ar[i][c] -= lr * ur - li * ui;
+                ai[i][c] -= lr * ui + li * ur;
+            }
+    }
+    const MT nonfinite = (MT)(finite_probe != 0);
+    for (int w = 0; w < LUCY_LANES; w++) {
+        double *out = dst[w];
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < n; i++) {
+                out[2 * (i + j * n)] = ar[i][j][w];
+                out[2 * (i + j * n) + 1] = ai[i][j][w];
+            }
+        *status[w] = (check_finite && nonfinite[w]) ? LUCY_LANES_NONFINITE
+                                                   : (int32_t)info[w];
+    }
+}
+
+LUCY_LANES_TARGET static void lucy_lanes_getrf_z(
+    int n, const char *const src[LUCY_LANES], ptrdiff_t rs, ptrdiff_t cs,
+    double *const dst[LUCY_LANES], int32_t *const piv[LUCY_LANES],
+    int32_t *const status[LUCY_LANES], int check_finite)
+{
+    switch (n) {
+    case 2: lucy_lanes_getrf_z_n(2, src, rs, cs, dst, piv, status, check_finite); break;
+    case 3: lucy_lanes_getrf_z_n(3, src, rs, cs, dst, piv, status, check_finite); break;
+    case 4: lucy_lanes_getrf_z_n(4, src, rs, cs, dst, piv, status, check_finite); break;
+    default: lucy_lanes_getrf_z_n(n, src, rs, cs, dst, piv, status, check_finite); break;
+    }
+}
+
 #else  /* not x86-64 GCC/Clang: callers use the one-matrix kernel */
 #define LUCY_LANES_AVAILABLE 0
 static inline int lucy_lanes_usable(void) { return 0; }
@@ -334,6 +463,10 @@ static void lucy_lanes_load_transposed_d(const char *src, ptrdiff_t rs,
 static void lucy_lanes_load_transposed_s(const char *src, ptrdiff_t rs,
                                          ptrdiff_t m, ptrdiff_t n, float *dst,
                                          ptrdiff_t ldd) { (void)src; }
+static void lucy_lanes_getrf_z(int n, const char *const src[4], ptrdiff_t rs,
+                               ptrdiff_t cs, double *const dst[4],
+                               int32_t *const piv[4], int32_t *const status[4],
+                               int check_finite) { (void)n; }
 static void lucy_lanes_getrs_d(int n, ptrdiff_t nrhs, const double *const lu[4],
                                ptrdiff_t lda, const int32_t *const piv[4],
                                double *const x[4], ptrdiff_t ldx) { (void)n; }

@@ -140,18 +140,29 @@ class TestLuFactor:
 
 class TestKernelPaths:
     """Each of lucy's factorisation kernels, chosen by shape and dtype alone,
-    against SciPy: the four-matrix SIMD lanes (real n <= 8, batches of four
-    and more), the vectorised one-matrix kernel (real, M a multiple of the
+    against SciPy: the four-matrix SIMD lanes (float32, float64 and
+    complex128 n <= 8, batches of four and more), the vectorised one-matrix kernel (real, M a multiple of the
     register width, sides up to 64), the scalar kernel (other sides up to
     32) and LAPACK (larger)."""
 
     @pytest.mark.parametrize("n", [2, 3, 4, 5, 8])
-    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
     def test_lanes_every_layout(self, n, dtype, rng):
         a = random_matrices((9, n, n), dtype, rng)   # two lane groups + one
         for name, view in layouts(a):
             lu, piv = lucy.lu_factor(view)
             assert_lu_factor_matches_scipy(a, lu, piv), name
+
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+    @pytest.mark.parametrize("scale", [1e-306, 1e300])
+    def test_lanes_tiny_and_huge_pivots(self, dtype, scale, rng):
+        # Below the safe minimum the lanes divide; complex division scales.
+        if dtype == np.float32:
+            scale = 1e-37 if scale < 1 else 1e36
+        a = random_matrices((8, 4, 4), dtype, rng) * dtype(scale)
+        a[3] = random_matrices((4, 4), dtype, rng)   # a lane of ordinary size
+        lu, piv = lucy.lu_factor(a)
+        assert_lu_factor_matches_scipy(a, lu, piv)
 
     @pytest.mark.parametrize("shape", [(4, 4), (8, 8), (16, 16), (24, 24),
                                        (32, 32), (48, 48), (64, 64), (16, 40),
