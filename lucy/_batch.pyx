@@ -59,6 +59,7 @@ SMALL_N = mk.SMALL_N
 # Real matrices up to this size (rows a multiple of the SIMD width) take the
 # vectorised kernel of _simd_columns.h where the CPU has AVX2 and FMA.
 COLUMNS_MAX_N = mk.LUCY_COLUMNS_MAX_N
+COLUMNS_MAX_N_COMPLEX128 = mk.LUCY_COLUMNS_MAX_N_Z
 # Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
 LANES = LUCY_LANES
 
@@ -73,6 +74,8 @@ def factors_without_lapack(cnp.ndarray arr, Py_ssize_t m, Py_ssize_t n):
         return mk.columns_fit(<float*>NULL, m, n)
     if t == 1:
         return mk.columns_fit(<double*>NULL, m, n)
+    if t == 3:
+        return mk.columns_fit(<double complex*>NULL, m, n)
     return False
 
 
@@ -365,7 +368,9 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     """Items [start, stop): load (unless in place), check, factor. Matrices
     for the vectorised kernel are factored in groups, side by side."""
     cdef Py_ssize_t i, q, count = 0
-    cdef Py_ssize_t group = mk.lucy_columns_group(m, n) if mk.columns_fit(tag, m, n) else 0
+    # (a complex128 matrix takes the room of a real one twice as tall)
+    cdef Py_ssize_t rows = 2 * m if lapack_t is cython.doublecomplex else m
+    cdef Py_ssize_t group = mk.lucy_columns_group(rows, n) if mk.columns_fit(tag, m, n) else 0
     cdef lapack_t* a
     cdef int32_t* status
     cdef lapack_t* group_a[mk.LUCY_COLUMNS_GROUP]

@@ -44,6 +44,7 @@ def config():
         "small_matrix_kernel_max_n": _batch.SMALL_N,
         "simd_kernels": _batch.simd_kernels(),
         "simd_real_kernel_max_n": _batch.COLUMNS_MAX_N,
+        "simd_complex128_kernel_max_n": _batch.COLUMNS_MAX_N_COMPLEX128,
         "blas": _blas_libraries(),
     }
 
@@ -70,9 +71,11 @@ def show_config():
           f"OMP_NUM_THREADS={c['OMP_NUM_THREADS']})")
     print(f"  lapack: {c['lapack']} ({8 * c['lapack_int_bytes']}-bit integers)")
     small, simd = c["small_matrix_kernel_max_n"], c["simd_real_kernel_max_n"]
+    simd_z = c["simd_complex128_kernel_max_n"]
     print(f"  own kernels: every dtype up to {small} x {small}"
           + (f"; AVX2+FMA: float32/float64 up to {simd} x {simd} (rows a multiple of 8/4), "
-             "tiny ones four at a time" if c["simd_kernels"] else
+             f"complex128 up to {simd_z} x {simd_z} (rows even), tiny ones four at a time"
+             if c["simd_kernels"] else
              "; no AVX2+FMA on this CPU: the SIMD kernels are off"))
     for lib in c["blas"]:
         print(f"  blas: {lib['library']} {lib['version']}, {lib['threads']} threads, {lib['path']}")

@@ -25,6 +25,7 @@ cdef enum:
 cdef extern from "_simd_columns.h" nogil:
     bint lucy_lanes_usable()
     const Py_ssize_t LUCY_COLUMNS_MAX_N
+    const Py_ssize_t LUCY_COLUMNS_MAX_N_Z
     const Py_ssize_t LUCY_COLUMNS_WIDTH_D
     const Py_ssize_t LUCY_COLUMNS_WIDTH_S
     enum: LUCY_COLUMNS_GROUP
@@ -40,6 +41,9 @@ cdef extern from "_simd_columns.h" nogil:
                                       Py_ssize_t ldd)
     void lucy_columns_getf2_s(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               float** a, Py_ssize_t lda, int32_t** piv,
+                              int32_t* info)
+    void lucy_columns_getf2_z(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
+                              double** a, Py_ssize_t lda, int32_t** piv,
                               int32_t* info)
 
 
@@ -185,14 +189,18 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
 
 cdef inline bint columns_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     """Whether an m x n matrix of this dtype goes through the vectorised
-    one-matrix kernel of _simd_columns.h (real, m a multiple of the register
-    width, both sides up to LUCY_COLUMNS_MAX_N, a CPU with AVX and FMA)."""
+    kernel of _simd_columns.h (float32/float64 with m a multiple of the
+    register width and both sides up to LUCY_COLUMNS_MAX_N; complex128 with m
+    even, up to LUCY_COLUMNS_MAX_N_Z; a CPU with AVX2 and FMA)."""
     if lapack_t is double:
         return (m % LUCY_COLUMNS_WIDTH_D == 0 and m <= LUCY_COLUMNS_MAX_N
                 and n <= LUCY_COLUMNS_MAX_N and lucy_lanes_usable())
     elif lapack_t is float:
         return (m % LUCY_COLUMNS_WIDTH_S == 0 and m <= LUCY_COLUMNS_MAX_N
                 and n <= LUCY_COLUMNS_MAX_N and lucy_lanes_usable())
+    elif lapack_t is cython.doublecomplex:
+        return (m % 2 == 0 and m <= LUCY_COLUMNS_MAX_N_Z
+                and n <= LUCY_COLUMNS_MAX_N_Z and lucy_lanes_usable())
     else:
         return False
 
@@ -206,6 +214,8 @@ cdef inline void columns_getf2(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
         lucy_columns_getf2_d(count, m, n, a, lda, piv, info)
     elif lapack_t is float:
         lucy_columns_getf2_s(count, m, n, a, lda, piv, info)
+    elif lapack_t is cython.doublecomplex:
+        lucy_columns_getf2_z(count, m, n, <double**>a, lda, piv, info)
 
 
 cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,

@@ -141,8 +141,9 @@ class TestLuFactor:
 class TestKernelPaths:
     """Each of lucy's factorisation kernels, chosen by shape and dtype alone,
     against SciPy: the four-matrix SIMD lanes (float32, float64 and
-    complex128 n <= 8, batches of four and more), the vectorised one-matrix kernel (real, M a multiple of the
-    register width, sides up to 64), the scalar kernel (other sides up to
+    complex128 n <= 8, batches of four and more), the vectorised kernel
+    (float32/float64 with M a multiple of the register width, sides up to
+    96; complex128 with M even, up to 48), the scalar kernel (other sides up to
     32) and LAPACK (larger)."""
 
     @pytest.mark.parametrize("n", [2, 3, 4, 5, 8])
@@ -167,8 +168,8 @@ class TestKernelPaths:
     @pytest.mark.parametrize("shape", [(4, 4), (8, 8), (16, 16), (24, 24),
                                        (32, 32), (48, 48), (64, 64), (16, 40),
                                        (8, 64), (64, 12), (40, 3), (56, 64),
-                                       (96, 96), (80, 92)])
-    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+                                       (96, 96), (80, 92), (10, 10), (22, 30)])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
     def test_columns_kernel_shapes(self, shape, dtype, rng):
         a = random_matrices((3, *shape), dtype, rng)
         lu, piv = lucy.lu_factor(a)
@@ -177,7 +178,7 @@ class TestKernelPaths:
         assert_lu_factor_matches_scipy(a[0], lu, piv)
 
     @pytest.mark.parametrize("n", [16, 24, 64])
-    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
     def test_columns_kernel_ties_tiny_and_zero_columns(self, n, dtype, rng):
         tie = np.ones((n, n), dtype) + np.eye(n, dtype=dtype)
         tie[:, 0] = 3         # every row ties: the first must win
@@ -187,7 +188,7 @@ class TestKernelPaths:
         zero_even = random_matrices((n, n), dtype, rng)
         zero_even[:, 4] = 0   # the other step of a two-step pass (n >= 24)
         cases = [(tie, 0), (zero, 6), (zero_even, 5)]
-        if dtype == np.float64:   # pivots below DBL_MIN: divide, not scale
+        if dtype != np.float32:   # pivots below DBL_MIN: divide, not scale
             cases.append((random_matrices((n, n), dtype, rng) * 1e-306, 0))
         for a, expected_info in cases:
             lu, piv, info = lucy.lu_factor_ex(a)
