@@ -40,6 +40,9 @@ cdef extern from "_small_lanes.h" nogil:
     void lucy_lanes_getrs_d(int n, Py_ssize_t nrhs, const double** lu,
                             Py_ssize_t lda, const int32_t** piv, double** x,
                             Py_ssize_t ldx)
+    void lucy_lanes_getrs_z(int n, Py_ssize_t nrhs, const double** lu,
+                            Py_ssize_t lda, const int32_t** piv, double** x,
+                            Py_ssize_t ldx)
     void lucy_lanes_getrs_s(int n, Py_ssize_t nrhs, const float** lu,
                             Py_ssize_t lda, const int32_t** piv, float** x,
                             Py_ssize_t ldx)
@@ -812,11 +815,13 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
 
 cdef inline bint lanes_solve_fit(lapack_t* tag, const Operand* lu, Py_ssize_t m,
                                  int trans) noexcept nogil:
-    """Whether these systems go through the four-lane solve: real, A X = B,
-    2 <= m <= LUCY_LANES_MAX_N, factors column-major as lu_factor returns
-    them (so all four share one leading dimension)."""
+    """Whether these systems go through the four-lane solve: float32,
+    float64 or complex128, A X = B, 2 <= m <= LUCY_LANES_MAX_N, factors
+    column-major as lu_factor returns them (so all four share one leading
+    dimension)."""
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
-    return ((lapack_t is float or lapack_t is double) and LUCY_LANES_AVAILABLE
+    return ((lapack_t is float or lapack_t is double or lapack_t is cython.doublecomplex)
+            and LUCY_LANES_AVAILABLE
             and trans == 0 and 2 <= m <= LUCY_LANES_MAX_N
             and lu.row_stride == sz and lu.col_stride == m * sz
             and lucy_lanes_usable())
@@ -836,7 +841,7 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
     cdef const int32_t* pivs[LUCY_LANES]
     cdef bint ok[LUCY_LANES]
     if lanes_solve_fit(lu_work, &lu, m, trans):
-        # Tiny real systems: four at a time, one per SIMD lane; an item that
+        # Tiny systems: four at a time, one per SIMD lane; an item that
         # fails its checks leaves the group to the one-system path.
         while i + LUCY_LANES <= stop:
             ready = 0
@@ -855,6 +860,9 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
                 elif lapack_t is float:
                     lucy_lanes_getrs_s(<int>m, nrhs, <const float**>factors, lda,
                                        pivs, <float**>xs, ldx)
+                elif lapack_t is cython.doublecomplex:
+                    lucy_lanes_getrs_z(<int>m, nrhs, <const double**>factors, lda,
+                                       pivs, <double**>xs, ldx)
             else:
                 for w in range(LUCY_LANES):
                     if ok[w]:

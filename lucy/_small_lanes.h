@@ -446,6 +446,73 @@ LUCY_LANES_TARGET static void lucy_lanes_getrf_z(
     }
 }
 
+/* A X = B for four factored complex128 systems (see LUCY_DEFINE_LANES_GETRS;
+ * lu[w] and x[w] as interleaved doubles, lda and ldx in complex elements);
+ * x / u by Smith's division. */
+LUCY_ALWAYS_INLINE void lucy_lanes_getrs_z_n(
+    const int n, const ptrdiff_t nrhs, const double *const lu[LUCY_LANES],
+    const ptrdiff_t lda, const int32_t *const piv[LUCY_LANES],
+    double *const x[LUCY_LANES], const ptrdiff_t ldx)
+{
+    typedef lucy_vd VT;
+    VT ar[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N], ai[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) {
+            const ptrdiff_t e = 2 * (i + j * lda);
+            ar[i][j] = (VT){lu[0][e], lu[1][e], lu[2][e], lu[3][e]};
+            ai[i][j] = (VT){lu[0][e + 1], lu[1][e + 1], lu[2][e + 1], lu[3][e + 1]};
+        }
+    for (ptrdiff_t c = 0; c < nrhs; c++) {
+        VT br[LUCY_LANES_MAX_N], bi[LUCY_LANES_MAX_N];
+        for (int w = 0; w < LUCY_LANES; w++) {    /* b = P^T b, per system */
+            double *col = x[w] + 2 * c * ldx;
+            for (int i = 0; i < n; i++) {
+                const ptrdiff_t p = piv[w][i];
+                const double tr = col[2 * i], ti = col[2 * i + 1];
+                col[2 * i] = col[2 * p];
+                col[2 * i + 1] = col[2 * p + 1];
+                col[2 * p] = tr;
+                col[2 * p + 1] = ti;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            const ptrdiff_t e = 2 * (i + c * ldx);
+            br[i] = (VT){x[0][e], x[1][e], x[2][e], x[3][e]};
+            bi[i] = (VT){x[0][e + 1], x[1][e + 1], x[2][e + 1], x[3][e + 1]};
+        }
+        for (int j = 0; j < n; j++)               /* L y = b, unit diagonal */
+            for (int i = j + 1; i < n; i++) {
+                br[i] -= ar[i][j] * br[j] - ai[i][j] * bi[j];
+                bi[i] -= ar[i][j] * bi[j] + ai[i][j] * br[j];
+            }
+        for (int j = n - 1; j >= 0; j--) {        /* U x = y */
+            lucy_lanes_div_z(br[j], bi[j], ar[j][j], ai[j][j], &br[j], &bi[j]);
+            for (int i = 0; i < j; i++) {
+                br[i] -= ar[i][j] * br[j] - ai[i][j] * bi[j];
+                bi[i] -= ar[i][j] * bi[j] + ai[i][j] * br[j];
+            }
+        }
+        for (int i = 0; i < n; i++)
+            for (int w = 0; w < LUCY_LANES; w++) {
+                x[w][2 * (i + c * ldx)] = br[i][w];
+                x[w][2 * (i + c * ldx) + 1] = bi[i][w];
+            }
+    }
+}
+
+LUCY_LANES_TARGET static void lucy_lanes_getrs_z(
+    int n, ptrdiff_t nrhs, const double *const lu[LUCY_LANES], ptrdiff_t lda,
+    const int32_t *const piv[LUCY_LANES], double *const x[LUCY_LANES],
+    ptrdiff_t ldx)
+{
+    switch (n) {
+    case 2: lucy_lanes_getrs_z_n(2, nrhs, lu, lda, piv, x, ldx); break;
+    case 3: lucy_lanes_getrs_z_n(3, nrhs, lu, lda, piv, x, ldx); break;
+    case 4: lucy_lanes_getrs_z_n(4, nrhs, lu, lda, piv, x, ldx); break;
+    default: lucy_lanes_getrs_z_n(n, nrhs, lu, lda, piv, x, ldx); break;
+    }
+}
+
 #else  /* not x86-64 GCC/Clang: callers use the one-matrix kernel */
 #define LUCY_LANES_AVAILABLE 0
 static inline int lucy_lanes_usable(void) { return 0; }
@@ -467,6 +534,9 @@ static void lucy_lanes_getrf_z(int n, const char *const src[4], ptrdiff_t rs,
                                ptrdiff_t cs, double *const dst[4],
                                int32_t *const piv[4], int32_t *const status[4],
                                int check_finite) { (void)n; }
+static void lucy_lanes_getrs_z(int n, ptrdiff_t nrhs, const double *const lu[4],
+                               ptrdiff_t lda, const int32_t *const piv[4],
+                               double *const x[4], ptrdiff_t ldx) { (void)n; }
 static void lucy_lanes_getrs_d(int n, ptrdiff_t nrhs, const double *const lu[4],
                                ptrdiff_t lda, const int32_t *const piv[4],
                                double *const x[4], ptrdiff_t ldx) { (void)n; }
