@@ -67,8 +67,8 @@ static inline ptrdiff_t lucy_columns_group(ptrdiff_t m, ptrdiff_t n)
 
 #if LUCY_LANES_AVAILABLE
 
-/* The same registers as the lane kernels, as unaligned views of memory. */
-typedef double lucy_vd_u __attribute__((vector_size(32), aligned(8)));
+/* float32 registers of 8 (the lane kernels' hold 4), and unaligned views of
+ * memory (lucy_vd_unaligned for doubles comes from _small_lanes.h). */
 typedef float lucy_vs8 __attribute__((vector_size(32)));
 typedef float lucy_vs8_u __attribute__((vector_size(32), aligned(4)));
 typedef int32_t lucy_vs8_mask __attribute__((vector_size(32)));
@@ -293,7 +293,7 @@ LUCY_LANES_TARGET static void lucy_columns_getf2_##SUFFIX(                     \
     }                                                                          \
 }
 
-LUCY_DEFINE_COLUMNS_GETF2(d, double, lucy_vd, lucy_vd_u, lucy_vd_mask,
+LUCY_DEFINE_COLUMNS_GETF2(d, double, lucy_vd, lucy_vd_unaligned, lucy_vd_mask,
                           LUCY_COLUMNS_WIDTH_D, DBL_MIN)
 LUCY_DEFINE_COLUMNS_GETF2(s, float, lucy_vs8, lucy_vs8_u, lucy_vs8_mask,
                           LUCY_COLUMNS_WIDTH_S, FLT_MIN)
@@ -334,7 +334,7 @@ LUCY_ALWAYS_INLINE ptrdiff_t lucy_columns_search_z(
     lucy_vd best_v = below_any;
     lucy_vd_mask row_v = (lucy_vd_mask){0} + (int64_t)j;
     for (ptrdiff_t c = cj; c < m; c += 2) {
-        lucy_vd v = (lucy_vd)((lucy_vd_mask)(*(const lucy_vd_u *)(col + 2 * c)) & ~sign);
+        lucy_vd v = (lucy_vd)((lucy_vd_mask)(*(const lucy_vd_unaligned *)(col + 2 * c)) & ~sign);
         v = v + lucy_columns_swap_pairs_z(v);          /* |re| + |im|, twice */
         if (c == cj)
             v = lucy_columns_pick_d(above, below_any, v);
@@ -372,9 +372,9 @@ LUCY_ALWAYS_INLINE void lucy_columns_scale_z(ptrdiff_t m, double *col,
         lucy_columns_div_z(1, 0, pr, pi, &rr, &ri);
         const lucy_vd sr = (lucy_vd){0} + rr, si = (lucy_vd){-ri, ri, -ri, ri};
         for (ptrdiff_t c = c1; c < m; c += 2) {
-            const lucy_vd x = *(lucy_vd_u *)(col + 2 * c);
+            const lucy_vd x = *(lucy_vd_unaligned *)(col + 2 * c);
             const lucy_vd y = x * sr + lucy_columns_swap_pairs_z(x) * si;
-            *(lucy_vd_u *)(col + 2 * c) = c == c1 ? lucy_columns_pick_d(keep, x, y) : y;
+            *(lucy_vd_unaligned *)(col + 2 * c) = c == c1 ? lucy_columns_pick_d(keep, x, y) : y;
         }
     } else {
         for (ptrdiff_t i = j + 1; i < m; i++)
@@ -395,10 +395,10 @@ LUCY_ALWAYS_INLINE void lucy_columns_update1_z(
         const double tr = other[2 * j], ti = other[2 * j + 1];
         const lucy_vd sr = (lucy_vd){0} + tr, si = (lucy_vd){-ti, ti, -ti, ti};
         for (ptrdiff_t c = c1; c < m; c += 2) {
-            const lucy_vd l = *(const lucy_vd_u *)(col + 2 * c);
-            const lucy_vd x = *(lucy_vd_u *)(other + 2 * c);
+            const lucy_vd l = *(const lucy_vd_unaligned *)(col + 2 * c);
+            const lucy_vd x = *(lucy_vd_unaligned *)(other + 2 * c);
             const lucy_vd y = x - (l * sr + lucy_columns_swap_pairs_z(l) * si);
-            *(lucy_vd_u *)(other + 2 * c) = c == c1 ? lucy_columns_pick_d(keep, x, y) : y;
+            *(lucy_vd_unaligned *)(other + 2 * c) = c == c1 ? lucy_columns_pick_d(keep, x, y) : y;
         }
     }
 }
