@@ -27,7 +27,6 @@ cdef extern from "_small_lanes.h" nogil:
         LUCY_LANES
         LUCY_LANES_MAX_N
         LUCY_LANES_AVAILABLE
-    bint lucy_lanes_usable()
     void lucy_lanes_getrf_d(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
                             double** dst, int32_t** piv, int32_t** status,
                             bint check_finite)
@@ -59,8 +58,9 @@ INFO_NONFINITE = NONFINITE
 INFO_BAD_PIVOT = BAD_PIVOT
 # Matrices up to this size in both dimensions never reach LAPACK.
 SMALL_N = mk.SMALL_N
-# Real matrices up to this size (rows a multiple of the SIMD width) take the
-# vectorised kernel of _simd_columns.h where the CPU has AVX2 and FMA.
+# float32/float64 (complex128) matrices up to this size, rows a multiple of
+# the SIMD width (even), take the vectorised kernel of _simd_columns.h where
+# the CPU has AVX2 and FMA.
 COLUMNS_MAX_N = mk.LUCY_COLUMNS_MAX_N
 COLUMNS_MAX_N_COMPLEX128 = mk.LUCY_COLUMNS_MAX_N_Z
 # Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
@@ -84,8 +84,9 @@ def factors_without_lapack(cnp.ndarray arr, Py_ssize_t m, Py_ssize_t n):
 
 def simd_kernels():
     """Whether the AVX2 + FMA kernels (four tiny matrices in SIMD lanes, the
-    vectorised kernel of real matrices up to COLUMNS_MAX_N) run on this CPU."""
-    return bool(LUCY_LANES_AVAILABLE and lucy_lanes_usable())
+    vectorised kernel of float32/float64 matrices up to COLUMNS_MAX_N and of
+    complex128 ones up to COLUMNS_MAX_N_COMPLEX128) run on this CPU."""
+    return bool(LUCY_LANES_AVAILABLE and mk.lucy_lanes_usable())
 
 
 def openmp_enabled():
@@ -342,7 +343,7 @@ cdef inline bint lanes_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept n
     """Whether m x n matrices of this dtype go through the lane kernel."""
     return ((lapack_t is float or lapack_t is double or lapack_t is cython.doublecomplex)
             and LUCY_LANES_AVAILABLE and m == n and 2 <= n <= LUCY_LANES_MAX_N
-            and lucy_lanes_usable())
+            and mk.lucy_lanes_usable())
 
 
 cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
@@ -395,12 +396,12 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
         group_piv[count] = <int32_t*>at(b, piv, i)
         group_status[count] = status
         count += 1
-        if count == group or i == stop - 1:
+        if count == group:
             mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info)
             for q in range(count):
                 group_status[q][0] = group_info[q]
             count = 0
-    if count:   # the last items were checked out as non-finite
+    if count:   # the last, incomplete group
         mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info)
         for q in range(count):
             group_status[q][0] = group_info[q]
@@ -824,7 +825,7 @@ cdef inline bint lanes_solve_fit(lapack_t* tag, const Operand* lu, Py_ssize_t m,
             and LUCY_LANES_AVAILABLE
             and trans == 0 and 2 <= m <= LUCY_LANES_MAX_N
             and lu.row_stride == sz and lu.col_stride == m * sz
-            and lucy_lanes_usable())
+            and mk.lucy_lanes_usable())
 
 
 cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,

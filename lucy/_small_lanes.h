@@ -321,28 +321,17 @@ LUCY_DEFINE_LOAD_TRANSPOSED(s, float, lucy_vs, lucy_vs_unaligned)
  * registers per element. Pivot size |re| + |im| (LAPACK's izamax); the
  * reciprocal of the pivot by Smith's division (Fortran's, no overflow for
  * any finite pivot); dst[w] holds n*n interleaved (re, im) pairs. */
-LUCY_ALWAYS_INLINE lucy_vd lucy_lanes_abs_z(lucy_vd x)
-{
-    const lucy_vd neg_zero = (lucy_vd){0} * -1;
-    return (lucy_vd)((lucy_vd_mask)x & ~(lucy_vd_mask)neg_zero);
-}
-
-LUCY_ALWAYS_INLINE lucy_vd lucy_lanes_pick_z(lucy_vd_mask take_a, lucy_vd a, lucy_vd b)
-{
-    return (lucy_vd)(((lucy_vd_mask)a & take_a) | ((lucy_vd_mask)b & ~take_a));
-}
-
 /* (xr + i xi) / (yr + i yi) by Smith's method, per lane. */
 LUCY_ALWAYS_INLINE void lucy_lanes_div_z(lucy_vd xr, lucy_vd xi, lucy_vd yr,
                                          lucy_vd yi, lucy_vd *qr, lucy_vd *qi)
 {
-    const lucy_vd_mask real_big = (lucy_vd_mask)(lucy_lanes_abs_z(yr) >= lucy_lanes_abs_z(yi));
-    const lucy_vd big = lucy_lanes_pick_z(real_big, yr, yi);
-    const lucy_vd small = lucy_lanes_pick_z(real_big, yi, yr);
+    const lucy_vd_mask real_big = (lucy_vd_mask)(lucy_lanes_abs_d(yr) >= lucy_lanes_abs_d(yi));
+    const lucy_vd big = lucy_lanes_blend_d(real_big, yr, yi);
+    const lucy_vd small = lucy_lanes_blend_d(real_big, yi, yr);
     const lucy_vd r = small / big, d = big + small * r;
     /* real_big: ((xr + xi r) + i (xi - xr r)) / d; else ((xr r + xi) + i (xi r - xr)) / d */
-    *qr = lucy_lanes_pick_z(real_big, xr + xi * r, xr * r + xi) / d;
-    *qi = lucy_lanes_pick_z(real_big, xi - xr * r, xi * r - xr) / d;
+    *qr = lucy_lanes_blend_d(real_big, xr + xi * r, xr * r + xi) / d;
+    *qi = lucy_lanes_blend_d(real_big, xi - xr * r, xi * r - xr) / d;
 }
 
 LUCY_ALWAYS_INLINE void lucy_lanes_getrf_z_n(
@@ -367,13 +356,13 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_z_n(
             finite_probe += ar[i][j] * 0 + ai[i][j] * 0;
         }
     for (int j = 0; j < n; j++) {
-        VT best = lucy_lanes_abs_z(ar[j][j]) + lucy_lanes_abs_z(ai[j][j]);
+        VT best = lucy_lanes_abs_d(ar[j][j]) + lucy_lanes_abs_d(ai[j][j]);
         MT p = (MT){0} + j;
         for (int i = j + 1; i < n; i++) {
-            const VT v = lucy_lanes_abs_z(ar[i][j]) + lucy_lanes_abs_z(ai[i][j]);
+            const VT v = lucy_lanes_abs_d(ar[i][j]) + lucy_lanes_abs_d(ai[i][j]);
             const MT bigger = (MT)(v > best);
             p = (bigger & i) | (~bigger & p);
-            best = lucy_lanes_pick_z(bigger, v, best);
+            best = lucy_lanes_blend_d(bigger, v, best);
         }
         for (int w = 0; w < LUCY_LANES; w++)
             piv[w][j] = (int32_t)p[w];
@@ -381,10 +370,10 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_z_n(
             const MT here = (MT)(p == r);
             for (int c = 0; c < n; c++) {
                 const VT jr = ar[j][c], ji = ai[j][c], rr = ar[r][c], ri = ai[r][c];
-                ar[j][c] = lucy_lanes_pick_z(here, rr, jr);
-                ai[j][c] = lucy_lanes_pick_z(here, ri, ji);
-                ar[r][c] = lucy_lanes_pick_z(here, jr, rr);
-                ai[r][c] = lucy_lanes_pick_z(here, ji, ri);
+                ar[j][c] = lucy_lanes_blend_d(here, rr, jr);
+                ai[j][c] = lucy_lanes_blend_d(here, ri, ji);
+                ar[r][c] = lucy_lanes_blend_d(here, jr, rr);
+                ai[r][c] = lucy_lanes_blend_d(here, ji, ri);
             }
         }
         const MT singular = (MT)(best == 0);
@@ -392,10 +381,10 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_z_n(
         const VT pr = ar[j][j], pi = ai[j][j];
         const VT one = (VT){0} + 1, zero = {0};
         VT rr, ri;                       /* 1 / pivot; 0 where singular */
-        lucy_lanes_div_z(one, zero, lucy_lanes_pick_z(singular, one, pr),
-                         lucy_lanes_pick_z(singular, zero, pi), &rr, &ri);
-        rr = lucy_lanes_pick_z(singular, zero, rr);
-        ri = lucy_lanes_pick_z(singular, zero, ri);
+        lucy_lanes_div_z(one, zero, lucy_lanes_blend_d(singular, one, pr),
+                         lucy_lanes_blend_d(singular, zero, pi), &rr, &ri);
+        rr = lucy_lanes_blend_d(singular, zero, rr);
+        ri = lucy_lanes_blend_d(singular, zero, ri);
         const MT tiny = (MT)(best < DBL_MIN) & ~singular;
         int any_tiny = 0;
         for (int w = 0; w < LUCY_LANES; w++)
@@ -405,10 +394,10 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_z_n(
             VT lr = xr * rr - xi * ri, li = xr * ri + xi * rr;
             if (any_tiny) {   /* divide where 1/pivot would overflow */
                 VT qr, qi;
-                lucy_lanes_div_z(xr, xi, lucy_lanes_pick_z(tiny, pr, one),
-                                 lucy_lanes_pick_z(tiny, pi, zero), &qr, &qi);
-                lr = lucy_lanes_pick_z(tiny, qr, lr);
-                li = lucy_lanes_pick_z(tiny, qi, li);
+                lucy_lanes_div_z(xr, xi, lucy_lanes_blend_d(tiny, pr, one),
+                                 lucy_lanes_blend_d(tiny, pi, zero), &qr, &qi);
+                lr = lucy_lanes_blend_d(tiny, qr, lr);
+                li = lucy_lanes_blend_d(tiny, qi, li);
             }
             ar[i][j] = lr;
             ai[i][j] = li;

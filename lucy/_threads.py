@@ -173,8 +173,8 @@ class _BlasThreads:
     def __enter__(self):
         with self._lock:
             if self._process_wide is None:
-                # Looked up on first use: calls on matrices up to SMALL_N,
-                # which never reach LAPACK, do not pay for it at import.
+                # Looked up on first use: calls that never reach LAPACK
+                # (lucy's own kernels) do not pay for it at import.
                 self.setup()
             if self._depth == 0:
                 self._saved = [get() for _, get in self._process_wide]
