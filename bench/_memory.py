@@ -32,6 +32,12 @@ import numpy as np  # noqa: E402  (after the re-exec)
 import lucy  # noqa: E402
 
 _KIB = 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+try:
+    from numpy.lib.array_utils import byte_bounds      # numpy >= 2.0
+except ImportError:
+    from numpy import byte_bounds
 
 
 def _status_kib(field):
@@ -82,7 +88,14 @@ def _one_call_rise(a):
         before_kib = _peak_kib()
     lu, piv = lucy.lu_factor(a)
     rise = (_peak_kib() - before_kib) * _KIB
-    return rise, lu.nbytes + piv.nbytes, exact
+    return rise, _resident_bytes(lu) + _resident_bytes(piv), exact
+
+
+def _resident_bytes(arr):
+    """Bytes of the whole pages ``arr``'s data spans: what it adds to RSS.
+    (Its nbytes would count the partly used first and last pages as extra.)"""
+    low, high = byte_bounds(arr)
+    return (high - 1) // _PAGE * _PAGE + _PAGE - low // _PAGE * _PAGE
 
 
 def measure(batch, m, n, dtype, calls=3):
@@ -102,7 +115,7 @@ def measure(batch, m, n, dtype, calls=3):
         "shape": [batch, m, n], "dtype": str(a.dtype), "workers": workers,
         "input_bytes": a.nbytes, "output_bytes": outputs, "peak_rise_bytes": rise,
         "extra_bytes": extra, "unit_bytes": unit, "extra_units": extra / unit,
-        "resolution_bytes": os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096,
+        "resolution_bytes": _PAGE,
         "method": (f"VmHWM reset via clear_refs, largest of {calls} calls" if exact
                    else f"ru_maxrss (approximate), largest of {calls} calls"),
     }

@@ -5,6 +5,7 @@ into the compiled batch loops of ``lucy._batch``; there is no Python loop over
 the batch.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -76,42 +77,41 @@ def _check_core_size(*dims, name="a"):
 
 def _run_kernel(kernel, args, reaches_lapack):
     """One compiled call; BLAS held at one thread if it may call LAPACK
-    (matrices lucy's own kernels factor never do)."""
+    (matrices lucy's own kernels factor never do). Returns what it returns."""
     if reaches_lapack:
         with blas_single_threaded:
-            kernel(*args)
-    else:
-        kernel(*args)
+            return kernel(*args)
+    return kernel(*args)
 
 
-def _batch_index(info, flat):
-    idx = np.unravel_index(flat, info.shape)
-    return tuple(int(i) for i in idx)
+def _batch_index(batch, flat):
+    """The batch index (a tuple) of flat C-order batch position ``flat``."""
+    return tuple(int(i) for i in np.unravel_index(flat, batch))
 
 
 def _raise_nonfinite(info, names):
     # min() needs no temporary; the batch-sized comparison runs only on failure.
-    if info.size == 0 or info.min() != _batch.INFO_NONFINITE:
-        return
-    flat = np.flatnonzero(info == _batch.INFO_NONFINITE)
-    if flat.size:
-        where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, flat[0])})"
-        raise ValueError(f"{names} must not contain infs or NaNs{where}; "
-                         "pass check_finite=False to skip this check")
+    if info.size and info.min() == _batch.INFO_NONFINITE:
+        _raise_nonfinite_at(np.flatnonzero(info == _batch.INFO_NONFINITE)[0], info.shape, names)
 
 
-def _warn_singular(info, func):
-    if info.size == 0 or info.max() <= 0:
+def _raise_nonfinite_at(flat, batch, names):
+    where = f" (first at batch index {_batch_index(batch, flat)})" if batch else ""
+    raise ValueError(f"{names} must not contain infs or NaNs{where}; "
+                     "pass check_finite=False to skip this check")
+
+
+def _warn_singular(count, flat, diag, batch, func):
+    """Warn that ``count`` matrices of a ``batch``-shaped stack are singular,
+    the first at flat position ``flat`` with zero pivot number ``diag``."""
+    if count == 0:
         return
-    flat = np.flatnonzero(info > 0)
-    first = _batch_index(info, flat[0])
-    diag = int(info[first])
-    if info.ndim == 0:
+    if not batch:
         msg = f"Diagonal number {diag} is exactly zero. Singular matrix."
     else:
-        msg = (f"{func}: {flat.size} of {info.size} matrices are singular; the "
-               f"first is at batch index {first} (diagonal number {diag} is "
-               "exactly zero). Use lucy.lu_factor_ex for the per-matrix info.")
+        msg = (f"{func}: {count} of {math.prod(batch)} matrices are singular; the "
+               f"first is at batch index {_batch_index(batch, flat)} (diagonal number "
+               f"{diag} is exactly zero). Use lucy.lu_factor_ex for the per-matrix info.")
     warnings.warn(msg, LinAlgWarning, stacklevel=3)
 
 
@@ -131,19 +131,23 @@ def _empty_factor_layout(batch, m, n, dtype):
     return np.swapaxes(np.empty((*batch, n, m), dtype), -1, -2)
 
 
-def _factor(a, overwrite_a, check_finite, workers):
+def _factor(a, overwrite_a, check_finite, workers, per_matrix_info):
+    """lu, piv and either the per-matrix info array or, without
+    ``per_matrix_info``, only (number of singular matrices, flat position of
+    the first, its info): lu_factor keeps no batch-sized status array."""
     workers = resolve_workers(workers)
     a1 = as_numeric_array(a, "a", 2)
     dtype = result_dtype(a1)
     *batch, m, n = a1.shape
+    batch = tuple(batch)
     _check_core_size(m, n)
     k = min(m, n)
     in_place = overwrite_a and _in_factor_layout(a1, dtype)
     lu = a1 if in_place else _empty_factor_layout(batch, m, n, dtype)
     piv = np.empty((*batch, k), np.int32)
-    info = np.zeros(batch, np.int32)
+    info = np.zeros(batch, np.int32) if per_matrix_info else None
     if lu.size == 0:
-        return lu, piv, info
+        return lu, piv, info if per_matrix_info else (0, 0, 0)
     if in_place:
         src = lu
     elif a1.dtype == dtype and a1.flags.aligned:
@@ -153,12 +157,17 @@ def _factor(a, overwrite_a, check_finite, workers):
         # into the output, which is then factored in place.
         np.copyto(lu, a1, casting="unsafe")
         src = lu
-    threads = _plan_threads(workers, info.size, _lu_work(m, n), min(m, n))
-    _run_kernel(_batch.factor, (src, lu, piv, info, check_finite, threads),
-                not _batch.factors_without_lapack(lu, m, n))
-    if check_finite:
-        _raise_nonfinite(info, "a")
-    return lu, piv, info
+    threads = _plan_threads(workers, math.prod(batch), _lu_work(m, n), min(m, n))
+    summary = _run_kernel(_batch.factor, (src, lu, piv, info, check_finite, threads),
+                          not _batch.factors_without_lapack(lu, m, n))
+    if per_matrix_info:
+        if check_finite:
+            _raise_nonfinite(info, "a")
+        return lu, piv, info
+    first_nonfinite, singular, first_singular, diag = summary
+    if check_finite and first_nonfinite is not None:
+        _raise_nonfinite_at(first_nonfinite, batch, "a")
+    return lu, piv, (singular, first_singular, diag)
 
 
 _CONVENTIONS = """
@@ -272,8 +281,9 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
     >>> np.allclose(lu[7], lu7), np.array_equal(piv[7], piv7)
     (True, True)
     """
-    lu, piv, info = _factor(a, overwrite_a, check_finite, workers)
-    _warn_singular(info, "lu_factor")
+    lu, piv, (singular, first, diag) = _factor(a, overwrite_a, check_finite, workers,
+                                               per_matrix_info=False)
+    _warn_singular(singular, first, diag, lu.shape[:-2], "lu_factor")
     return lu, piv
 
 
@@ -323,7 +333,7 @@ def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
     >>> np.flatnonzero(info)        # which matrices are singular
     array([1])
     """
-    return _factor(a, overwrite_a, check_finite, workers)
+    return _factor(a, overwrite_a, check_finite, workers, per_matrix_info=True)
 
 
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
@@ -537,7 +547,7 @@ def _raise_bad_pivots(info, name, m, what="row indices"):
         return
     bad = np.flatnonzero(info == _batch.INFO_BAD_PIVOT)
     if bad.size:
-        where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info, bad[0])})"
+        where = "" if info.ndim == 0 else f" (first at batch index {_batch_index(info.shape, bad[0])})"
         raise ValueError(f"{name} must hold {what} in [0, {m}){where}")
 
 

@@ -5,8 +5,8 @@ arrays the Python layer has already validated, broadcast and allocated. The
 GIL is released for the whole loop; matrices are spread over OpenMP threads
 with ``prange`` and each one goes through the single-matrix kernels of
 ``_matrix.pxd``. Nothing here raises for a bad matrix: a per-matrix status is
-written to ``info`` and the Python layer turns it into warnings or errors
-after the parallel region has ended.
+written to ``info`` (or, for lu_factor, only summarised) and the Python layer
+turns it into warnings or errors after the parallel region has ended.
 
 Operands are described by ``Operand``/``Batch`` (pointer, byte strides of the
 batch dimensions and of the two core dimensions), so any layout numpy can
@@ -16,7 +16,8 @@ without a temporary of the batch's size.
 cimport cython
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.stdint cimport int32_t
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport malloc, free
 
 from lucy._lapack cimport lapack_t, lapack_int, getrf, getrs, laswp, trsm_unit_lower, gemm_minus
 from lucy cimport _matrix as mk
@@ -365,12 +366,13 @@ cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
 cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                               const Batch* b, const Operand* src,
                               const Operand* lu, const Operand* piv,
-                              const Operand* info, Py_ssize_t m, Py_ssize_t n,
+                              int32_t* info, Py_ssize_t m, Py_ssize_t n,
                               Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t lda,
                               bint in_place, bint check_finite,
                               int inner_threads) noexcept nogil:
-    """Items [start, stop): load (unless in place), check, factor. Matrices
-    for the vectorised kernel are factored in groups, side by side."""
+    """Items [start, stop): load (unless in place), check, factor; item i's
+    status goes to info[i - start]. Matrices for the vectorised kernel are
+    factored in groups, side by side."""
     cdef Py_ssize_t i, q, count = 0
     # (a complex128 matrix takes the room of a real one twice as tall)
     cdef Py_ssize_t rows = 2 * m if lapack_t is cython.doublecomplex else m
@@ -383,7 +385,7 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     cdef int32_t group_info[mk.LUCY_COLUMNS_GROUP]
     for i in range(start, stop):
         a = <lapack_t*>at(b, lu, i)
-        status = <int32_t*>at(b, info, i)
+        status = info + (i - start)
         if not in_place:
             mk.load_fortran(at(b, src, i), rs, cs, a, m, n, lda)
         if check_finite and not mk.all_finite(a, m, n, lda):
@@ -407,16 +409,16 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
             group_status[q][0] = group_info[q]
 
 
-cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
-                       const Batch* batch, const Operand* ops, Py_ssize_t m,
-                       Py_ssize_t n, bint in_place, bint check_finite,
-                       int inner_threads) noexcept nogil:
-    # ops: src, lu, piv, info
-    cdef Batch b = batch[0]
-    cdef Operand src = ops[0], lu = ops[1], piv = ops[2], info = ops[3]
+cdef inline void factor_span(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
+                      const Batch* b, const Operand* ops, Py_ssize_t m,
+                      Py_ssize_t n, bint in_place, bint check_finite,
+                      int inner_threads, int32_t* info) noexcept nogil:
+    """Factor items [start, stop) of ops (src, lu, piv); item i's status goes
+    to info[i - start]."""
+    cdef const Operand* src = &ops[0]
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t), i = start, w
     # numpy gives a length-1 axis any stride: with one column, lda is moot.
-    cdef Py_ssize_t lda = lu.col_stride // sz if n > 1 else m
+    cdef Py_ssize_t lda = ops[1].col_stride // sz if n > 1 else m
     cdef const char* srcs[LUCY_LANES]
     cdef lapack_t* dsts[LUCY_LANES]
     cdef int32_t* pivs[LUCY_LANES]
@@ -425,16 +427,91 @@ cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
         # Tiny real matrices: four at a time, one per SIMD lane.
         while i + LUCY_LANES <= stop:
             for w in range(LUCY_LANES):
-                srcs[w] = at(&b, &src, i + w)
-                dsts[w] = <lapack_t*>at(&b, &lu, i + w)
-                pivs[w] = <int32_t*>at(&b, &piv, i + w)
-                stats[w] = <int32_t*>at(&b, &info, i + w)
+                srcs[w] = at(b, src, i + w)
+                dsts[w] = <lapack_t*>at(b, &ops[1], i + w)
+                pivs[w] = <int32_t*>at(b, &ops[2], i + w)
+                stats[w] = info + (i + w - start)
             lanes_getrf(n, srcs, src.row_stride, src.col_stride, dsts, pivs,
                         stats, check_finite)
             i += LUCY_LANES
-    factor_items(tag, i, stop, &b, &src, &lu, &piv, &info, m, n,
+    factor_items(tag, i, stop, b, src, &ops[1], &ops[2], info + (i - start), m, n,
                  src.row_stride, src.col_stride, lda, in_place, check_finite,
                  inner_threads)
+
+
+# lu_factor needs no per-matrix status, only what it warns or raises about:
+# then each thread folds its items' statuses, a chunk at a time, into four
+# numbers, and the Python layer gets the fold over the threads. That keeps
+# the batch-sized status array (4 bytes a matrix, the only memory beyond the
+# outputs) out of lu_factor. Every field is a minimum or a sum, so the
+# result does not depend on how items were spread over threads.
+cdef enum:
+    STATUS_CHUNK = 64           # a multiple of LUCY_LANES and of every group
+    FIRST_NONFINITE = 0         # lowest batch index holding inf/NaN, or size
+    SINGULAR_COUNT = 1          # how many matrices are singular
+    FIRST_SINGULAR = 2          # lowest singular batch index, or size
+    FIRST_SINGULAR_INFO = 3     # its LAPACK info (first zero pivot, 1-based)
+    SUMMARY_FIELDS = 4
+
+
+cdef void summary_clear(int64_t* summary, Py_ssize_t size) noexcept nogil:
+    summary[FIRST_NONFINITE] = size
+    summary[SINGULAR_COUNT] = 0
+    summary[FIRST_SINGULAR] = size
+    summary[FIRST_SINGULAR_INFO] = 0
+
+
+cdef void summary_merge(int64_t* into, const int64_t* other) noexcept nogil:
+    if other[FIRST_NONFINITE] < into[FIRST_NONFINITE]:
+        into[FIRST_NONFINITE] = other[FIRST_NONFINITE]
+    into[SINGULAR_COUNT] += other[SINGULAR_COUNT]
+    if other[FIRST_SINGULAR] < into[FIRST_SINGULAR]:
+        into[FIRST_SINGULAR] = other[FIRST_SINGULAR]
+        into[FIRST_SINGULAR_INFO] = other[FIRST_SINGULAR_INFO]
+
+
+cdef void fold_status(const int32_t* info, Py_ssize_t start, Py_ssize_t stop,
+                      int64_t* summary) noexcept nogil:
+    """Fold the statuses of items [start, stop) (info[i - start]) into summary."""
+    cdef Py_ssize_t i
+    for i in range(start, stop):
+        if info[i - start] == 0:
+            continue
+        if info[i - start] == NONFINITE:
+            if i < summary[FIRST_NONFINITE]:
+                summary[FIRST_NONFINITE] = i
+            continue
+        summary[SINGULAR_COUNT] += 1
+        if i < summary[FIRST_SINGULAR]:
+            summary[FIRST_SINGULAR] = i
+            summary[FIRST_SINGULAR_INFO] = info[i - start]
+
+
+cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
+                       const Batch* batch, const Operand* ops, Py_ssize_t m,
+                       Py_ssize_t n, bint in_place, bint check_finite,
+                       int inner_threads, int32_t* info,
+                       int64_t* summaries) noexcept nogil:
+    """Factor items [start, stop): statuses into the batch's C-contiguous
+    ``info`` or, when that is NULL, folded into this thread's row of
+    ``summaries``."""
+    # Local copies: see "Scheduling" above.
+    cdef Batch b = batch[0]
+    cdef Operand local_ops[3]
+    cdef int32_t chunk_info[STATUS_CHUNK]
+    cdef Py_ssize_t c0, c1
+    local_ops[0] = ops[0]; local_ops[1] = ops[1]; local_ops[2] = ops[2]
+    if info != NULL:
+        factor_span(tag, start, stop, &b, local_ops, m, n, in_place, check_finite,
+                    inner_threads, info + start)
+        return
+    c0 = start
+    while c0 < stop:
+        c1 = c0 + STATUS_CHUNK if c0 + STATUS_CHUNK < stop else stop
+        factor_span(tag, c0, c1, &b, local_ops, m, n, in_place, check_finite,
+                    inner_threads, chunk_info)
+        fold_status(chunk_info, c0, c1, summaries + SUMMARY_FIELDS * omp_get_thread_num())
+        c0 = c1
 
 
 cdef void load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
@@ -456,7 +533,8 @@ cdef void load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
 
 cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
                       Py_ssize_t m, Py_ssize_t n, bint in_place,
-                      bint check_finite, int num_threads) noexcept nogil:
+                      bint check_finite, int num_threads, int32_t* info,
+                      int64_t* summaries) noexcept nogil:
     cdef Py_ssize_t blk, length, nblocks, end, i
     if num_threads <= 1 or b.size < num_threads:
         # Fewer matrices than threads: one at a time, the threads inside
@@ -469,44 +547,81 @@ cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
                 load_parallel(tag, i, b, ops, m, n, num_threads)
             in_place = True
         factor_block(tag, 0, b.size, b, ops, m, n, in_place, check_finite,
-                     num_threads)
+                     num_threads, info, summaries)
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
     for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
         end = (blk + 1) * length
         factor_block(tag, blk * length, end if end < b.size else b.size, b, ops,
-                     m, n, in_place, check_finite, 1)
+                     m, n, in_place, check_finite, 1, info, summaries)
 
 
-def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray info,
+def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, info,
            bint check_finite, int num_threads):
     """Factor every (M, N) matrix of ``src`` into ``lu`` (same dtype, each
     matrix column-major with leading dimension lu.strides[-1] / itemsize),
-    0-based pivots into int32 ``piv`` (..., K), status into int32 ``info``.
+    0-based pivots into int32 ``piv`` (..., K).
+
+    Statuses go into ``info``, a C-contiguous int32 array of the batch's
+    shape, and None is returned. With ``info=None`` the statuses are only
+    summarised and returned as (first non-finite flat batch index or None,
+    number of singular matrices, first singular flat index or None, its info).
 
     ``src is lu`` factors in place. ``src`` may have any strides."""
     cdef Batch b = batch_of(lu, 2)
-    cdef Operand ops[4]
-    cdef Operand* views[4]
+    cdef Operand ops[3]
+    cdef Operand* views[3]
     cdef Py_ssize_t m = cnp.PyArray_DIM(lu, b.ndim), n = cnp.PyArray_DIM(lu, b.ndim + 1)
+    cdef Py_ssize_t size = b.size
     cdef bint in_place = src is lu
-    cdef int t = type_index(lu)
+    cdef int t = type_index(lu), k
+    cdef int32_t* info_data = NULL
+    cdef int num_summaries = num_threads if num_threads > 0 else 1
+    cdef int64_t* sums = NULL
+    cdef int64_t total[SUMMARY_FIELDS]
+    cdef cnp.ndarray info_arr
+    if info is not None:
+        info_arr = info
+        if not (cnp.PyArray_TYPE(info_arr) == cnp.NPY_INT32
+                and cnp.PyArray_IS_C_CONTIGUOUS(info_arr)
+                and cnp.PyArray_SIZE(info_arr) == size):
+            raise ValueError("info must be a C-contiguous int32 array of the batch's size")
+        info_data = <int32_t*>cnp.PyArray_DATA(info_arr)
+    else:
+        sums = <int64_t*>malloc(num_summaries * SUMMARY_FIELDS * sizeof(int64_t))
+        if sums == NULL:
+            raise MemoryError()
+        for k in range(num_summaries):
+            summary_clear(sums + SUMMARY_FIELDS * k, size)
     describe(src, 2, &b, &ops[0])
     describe(lu, 2, &b, &ops[1])
     describe(piv, 1, &b, &ops[2])
-    describe(info, 0, &b, &ops[3])
-    views[0] = &ops[0]; views[1] = &ops[1]; views[2] = &ops[2]; views[3] = &ops[3]
-    collapse(&b, views, 4)
+    views[0] = &ops[0]; views[1] = &ops[1]; views[2] = &ops[2]
+    collapse(&b, views, 3)
     with nogil:
         if t == 0:
-            factor_loop(<float*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
+            factor_loop(<float*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+                        info_data, sums)
         elif t == 1:
-            factor_loop(<double*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
+            factor_loop(<double*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+                        info_data, sums)
         elif t == 2:
-            factor_loop(<float complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
+            factor_loop(<float complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+                        info_data, sums)
         else:
-            factor_loop(<double complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads)
+            factor_loop(<double complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+                        info_data, sums)
+    if sums == NULL:
+        return None
+    summary_clear(total, size)
+    for k in range(num_summaries):
+        summary_merge(total, sums + SUMMARY_FIELDS * k)
+    free(sums)
+    return (None if total[FIRST_NONFINITE] == size else total[FIRST_NONFINITE],
+            total[SINGULAR_COUNT],
+            None if total[FIRST_SINGULAR] == size else total[FIRST_SINGULAR],
+            total[FIRST_SINGULAR_INFO])
 
 
 # ---------------------------------------------------------------------------

@@ -238,6 +238,40 @@ class TestSingular:
         assert "diagonal number 3" in msg
         assert_lu_factor_matches_scipy(a, lu, piv)
 
+    @pytest.mark.parametrize("n", [4, 16, 40])
+    @pytest.mark.parametrize("workers", [1, 2, 3, 8])
+    def test_message_matches_per_matrix_info(self, n, workers, rng):
+        # lu_factor keeps no per-matrix status: each thread folds its items'
+        # into a count and the first one, 64 items at a time. The warning
+        # must say what lu_factor_ex's info says, for any number of workers.
+        batch = (3, 150)
+        a = random_matrices((*batch, n, n), np.float64, rng)
+        flat = a.reshape(-1, n, n)
+        for item in rng.choice(450, size=37, replace=False):
+            flat[item, :, rng.integers(n)] = 0
+        flat[[-1, 63, 64, 127]] = 0              # chunk edges and the last item
+        _, _, info = lucy.lu_factor_ex(a, workers=1)
+        first = np.flatnonzero(info)[0]
+        index = tuple(int(i) for i in np.unravel_index(first, batch))
+        expected = (f"{np.count_nonzero(info)} of 450 matrices are singular; the first "
+                    f"is at batch index {index} (diagonal number {info.flat[first]} ")
+        with pytest.warns(sla.LinAlgWarning) as record:
+            lu, piv = lucy.lu_factor(a, workers=workers)
+        assert len(record) == 1 and expected in str(record[0].message)
+        assert_lu_factor_matches_scipy(a, lu, piv)
+
+    @pytest.mark.parametrize("n", [4, 16, 40])
+    @pytest.mark.parametrize("workers", [1, 2, 3])
+    def test_first_nonfinite_among_singular(self, n, workers, rng):
+        a = random_matrices((450, n, n), np.float64, rng)
+        a[5] = 0                                  # singular before the first NaN
+        a[[300, 449], 0, 0] = np.nan
+        a[[201, 140], -1, -1] = np.inf            # the first bad one is 140
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")        # the error comes alone
+            with pytest.raises(ValueError, match=r"first at batch index \(140,\)"):
+                lucy.lu_factor(a, workers=workers)
+
     def test_2d_message_like_scipy(self):
         a = np.array([[1.0, 2.0], [2.0, 4.0]])
         with pytest.warns(sla.LinAlgWarning, match="Diagonal number 2 is exactly zero"):
