@@ -82,6 +82,9 @@ def _random_stack(batch, m, n, dtype, chunk=1 << 20):
 
 def _one_call_rise(a):
     """(peak RSS rise during one lu_factor call in bytes, output bytes, exact?)."""
+    # Memory lucy kept from freed outputs would let the call reuse pages that
+    # are already resident and read as less than nothing: start without it.
+    lucy.empty_cache()
     before_kib = _status_kib("VmRSS")
     exact = _reset_peak() and before_kib is not None
     if not exact:
@@ -100,9 +103,10 @@ def _resident_bytes(arr):
 
 def measure(batch, m, n, dtype, calls=3):
     a = _random_stack(batch, m, n, np.dtype(dtype))
-    # Warm up on a slice big enough to start every OpenMP thread (their
-    # stacks and lucy's libraries count before the call, not in it).
-    warm = lucy.lu_factor(a[: max(1, batch // 10)])
+    # Warm up on the same input: every OpenMP thread's stack and every page
+    # of code the call runs (file-backed pages count in RSS too: 64 kB the
+    # first time lucy's output cache is used) are resident before the call.
+    warm = lucy.lu_factor(a)
     del warm
     # The largest rise of a few calls: the kernel's proactive reclaim (DAMON
     # runs on some VMs) can page out cold memory during a call and make one

@@ -52,6 +52,9 @@ class Row:
 # "lucy vs X" = time(X) / time(lucy); "w=1" compares lucy's default thread
 # count with workers=1 (a default slower than one thread by > 5% fails).
 THREADS_TARGET = {"w=1": 0.95}
+# "lucy cold vs X": the same ratio for lucy's one-off calls (no reuse of its
+# output memory; see _peers._lucy), against these peers.
+COLD_PEERS = ("SciPy", "torch")
 FULL_ROWS = (
     Row("lu_factor", 100_000, 4, {"SciPy": 250, "torch": 2, "MLX": 7}),
     Row("lu_factor", 20_000, 16, {"SciPy": 19, "torch": 2}),
@@ -106,6 +109,7 @@ class Cell:
     """One implementation on one row: its prepared call and its times."""
     impl: str
     call: Callable[[], Any] | None = None    # runs the op once, result computed
+    prepare: Callable[[], None] = lambda: None   # untimed, before each timed call
     required: bool = False                   # errors propagate instead of n/a
     na: str = ""                             # why there is no time
     warning: str = ""                        # the warm-up result looked wrong
@@ -146,7 +150,8 @@ def settle(max_s, window_s=0.005, busy_share=0.1):
             return
 
 
-def time_once(call):
+def time_once(call, prepare=lambda: None):
+    prepare()
     t0 = time.perf_counter()
     result = call()
     elapsed = time.perf_counter() - t0
@@ -192,7 +197,7 @@ def measure(cells, plan, check=no_check):
             gc.collect()
             for cell in active:
                 settle(plan.settle_max_s)
-                cell.times.append(time_once(cell.call))
+                cell.times.append(time_once(cell.call, cell.prepare))
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -248,7 +253,8 @@ def make_cell(impl, op, data):
     if op not in impl.ops:
         return Cell(impl.name, na=f"no {op} in {impl.name}")
     try:
-        return Cell(impl.name, call=prepare_call(impl, op, data), required=impl.required)
+        return Cell(impl.name, call=prepare_call(impl, op, data), required=impl.required,
+                    prepare=impl.prepare)
     except _peers.Unsupported as exc:
         return Cell(impl.name, na=str(exc))
 
@@ -346,6 +352,10 @@ def ratios(row, cells):
         target = {**THREADS_TARGET, **row.targets}.get(col)
         passed = None if value is None or target is None else value >= target
         out[col] = {"value": value, "target": target, "pass": passed}
+    cold = median.get("lucy cold")
+    for peer in COLD_PEERS:             # informational: one-off calls
+        if cold and median.get(peer):
+            out[f"cold {peer}"] = {"value": median[peer] / cold, "target": None, "pass": None}
     return out
 
 
@@ -409,8 +419,9 @@ def ratio_table(results, ratio_columns, markdown=False):
     lines = [[r["row"].op, f"{r['row'].batch} x {r['row'].n}",
               *(fmt_ratio(r["ratios"][c]) if c in r["ratios"] else "-" for c in ratio_columns)]
              for r in results]
-    headers = ["op", "batch x n", *(f"lucy vs {c}" if c != "w=1" else "default vs w=1"
-                                    for c in ratio_columns)]
+    headers = ["op", "batch x n", *("default vs w=1" if c == "w=1" else
+                                    f"lucy cold vs {c[5:]}" if c.startswith("cold ") else
+                                    f"lucy vs {c}" for c in ratio_columns)]
     return table(headers, lines, markdown)
 
 
@@ -661,7 +672,8 @@ def main(argv=None):
     impls, missing = _peers.load_impls()
     env = environment(missing)
     columns = [i.name for i in impls]
-    ratio_columns = ["w=1", *(p for p in _peers.PEERS if p in columns)]
+    ratio_columns = ["w=1", *(p for p in _peers.PEERS if p in columns),
+                     *(f"cold {p}" for p in COLD_PEERS if p in columns and "lucy cold" in columns)]
 
     results, limits, summary, memory, settings = run_everything(args, impls)
 

@@ -60,6 +60,7 @@ finally:
 from ._api import lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack
 from ._pivots import permutation_to_pivots, pivots_to_permutation
 from ._config import show_config
+from ._outputs import empty_cache
 from ._threads import get_workers, set_workers
 
 __version__ = "0.1.0"
@@ -75,6 +76,7 @@ __all__ = [
     "set_workers",
     "get_workers",
     "show_config",
+    "empty_cache",
     "get_include",
 ]
 

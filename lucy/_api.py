@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from scipy.linalg import LinAlgWarning
 
-from . import _batch
+from . import _batch, _outputs
 from ._dtypes import as_numeric_array, real_dtype, result_dtype
 from ._threads import blas_single_threaded, resolve_workers
 
@@ -128,7 +128,7 @@ def _in_factor_layout(arr, dtype):
 
 def _empty_factor_layout(batch, m, n, dtype):
     """A (*batch, m, n) array whose matrices are column-major, batch in C order."""
-    return np.swapaxes(np.empty((*batch, n, m), dtype), -1, -2)
+    return np.swapaxes(_outputs.empty((*batch, n, m), dtype), -1, -2)
 
 
 def _factor(a, overwrite_a, check_finite, workers, per_matrix_info):
@@ -428,15 +428,16 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
     *batch, m, n = a1.shape
     _check_core_size(m, n, name=name)
     k = min(m, n)
-    lower = np.empty((*batch, m, k), dtype)
-    upper = np.empty((*batch, k, n), dtype)
+    lower = _outputs.empty((*batch, m, k), dtype)
+    upper = _outputs.empty((*batch, k, n), dtype)
     if permute_l:
         perm_kind, perm = 0, None
     elif p_indices:
-        perm_kind, perm = 1, np.empty((*batch, m), np.int32)
+        perm_kind, perm = 1, _outputs.empty((*batch, m), np.int32)
     else:
-        # zeros is calloc: untouched pages cost nothing; the kernel writes the ones.
-        perm_kind, perm = 2, np.zeros((*batch, m, m), real_dtype(dtype))
+        # Zeros: fresh memory comes zeroed by the kernel, reused memory is
+        # cleared in one pass; the kernel writes the ones.
+        perm_kind, perm = 2, _outputs.zeros((*batch, m, m), real_dtype(dtype))
     outputs = (lower, upper) if permute_l else (perm, lower, upper)
     info = np.zeros(batch, np.int32)
     if a1.size == 0:

@@ -16,6 +16,7 @@ without a temporary of the batch's size.
 cimport cython
 cimport numpy as cnp
 from cython.parallel cimport prange
+from cpython.pycapsule cimport PyCapsule_New
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport malloc, free
 
@@ -47,6 +48,16 @@ cdef extern from "_small_lanes.h" nogil:
                             Py_ssize_t lda, const int32_t** piv, float** x,
                             Py_ssize_t ldx)
 
+cdef extern from "_output_cache.h" nogil:
+    size_t LUCY_CACHE_MIN_BYTES
+    void* lucy_output_handler_address "(&lucy_output_handler)"
+    void lucy_cache_configure(size_t limit)
+    void lucy_cache_release()
+    void lucy_cache_state(int* count, size_t* nbytes, size_t* limit)
+
+cdef extern from "numpy/arrayobject.h":
+    object PyDataMem_SetHandler(object handler)
+
 cnp.import_array()
 
 cdef enum:
@@ -66,6 +77,41 @@ COLUMNS_MAX_N = mk.LUCY_COLUMNS_MAX_N
 COLUMNS_MAX_N_COMPLEX128 = mk.LUCY_COLUMNS_MAX_N_Z
 # Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
 LANES = LUCY_LANES
+
+
+# ---------------------------------------------------------------------------
+# Output memory (_output_cache.h): large outputs whose pages a later call
+# takes back without faults
+
+OUTPUT_CACHE_MIN_BYTES = LUCY_CACHE_MIN_BYTES
+cdef object _output_handler = PyCapsule_New(lucy_output_handler_address, "mem_handler", NULL)
+
+
+def cached_output(make, *args):
+    """``make(*args)`` (np.empty or np.zeros) with its memory from lucy's
+    output cache; the array keeps the cache's handler for its free."""
+    previous = PyDataMem_SetHandler(_output_handler)
+    try:
+        return make(*args)
+    finally:
+        PyDataMem_SetHandler(previous)
+
+
+def configure_output_cache(size_t limit):
+    """Keep at most ``limit`` bytes of freed outputs (0: none)."""
+    lucy_cache_configure(limit)
+
+
+def release_output_cache():
+    lucy_cache_release()
+
+
+def output_cache_state():
+    """(blocks kept, bytes kept, byte limit)."""
+    cdef int count
+    cdef size_t nbytes, limit
+    lucy_cache_state(&count, &nbytes, &limit)
+    return count, nbytes, limit
 
 
 def factors_without_lapack(cnp.ndarray arr, Py_ssize_t m, Py_ssize_t n):

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import scipy
 
-from . import _batch
+from . import _batch, _outputs
 from ._threads import get_workers
 
 __all__ = ["show_config", "config"]
@@ -45,6 +45,7 @@ def config():
         "simd_kernels": _batch.simd_kernels(),
         "simd_real_kernel_max_n": _batch.COLUMNS_MAX_N,
         "simd_complex128_kernel_max_n": _batch.COLUMNS_MAX_N_COMPLEX128,
+        "output_cache": dict(zip(("blocks", "bytes", "limit"), _outputs.cache_state())),
         "blas": _blas_libraries(),
     }
 
@@ -54,7 +55,8 @@ def show_config():
 
     Shows the versions, whether the kernels were compiled with OpenMP
     (without it every batch runs on one thread), the default number of
-    workers, and the LAPACK/BLAS libraries (SciPy's) lucy calls.
+    workers, the output cache (see :func:`empty_cache`), and the LAPACK/BLAS
+    libraries (SciPy's) lucy calls.
 
     Examples
     --------
@@ -77,5 +79,11 @@ def show_config():
              f"complex128 up to {simd_z} x {simd_z} (rows even), tiny ones four at a time"
              if c["simd_kernels"] else
              "; no AVX2+FMA on this CPU: the SIMD kernels are off"))
+    cache = c["output_cache"]
+    print("  output cache: " + (
+        f"freed outputs of 4 MiB or more kept for reuse, up to {cache['limit'] / 2**20:.0f} "
+        f"MiB (LUCY_OUTPUT_CACHE_BYTES); now {cache['blocks']} blocks, "
+        f"{cache['bytes'] / 2**20:.1f} MiB" if cache["limit"] else
+        "off (LUCY_OUTPUT_CACHE_BYTES=0, or no mmap on this platform)"))
     for lib in c["blas"]:
         print(f"  blas: {lib['library']} {lib['version']}, {lib['threads']} threads, {lib['path']}")

@@ -4,7 +4,7 @@ import operator
 
 import numpy as np
 
-from . import _batch
+from . import _batch, _outputs
 from ._api import _as_pivots, _plan_threads, _raise_bad_pivots
 from ._threads import resolve_workers
 
@@ -29,7 +29,7 @@ def _size_arg(value, name, default, minimum):
 def _convert(src, out_len, to_permutation, workers):
     workers = resolve_workers(workers)
     batch = src.shape[:-1]
-    out = np.empty((*batch, out_len), np.int32)
+    out = _outputs.empty((*batch, out_len), np.int32)
     info = np.zeros(batch, np.int32)
     if info.size == 0:
         return out, info

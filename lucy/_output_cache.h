@@ -1,0 +1,280 @@
+/* Output memory that a repeated call can take back without page faults.
+ *
+ * Why: a fresh large output is mapped by the C library straight from the
+ * kernel (glibc maps every block above 32 MiB itself and unmaps it on free),
+ * so every call pays a page fault per page and the kernel's zeroing of it,
+ * and on a virtual machine often the hypervisor's too. At 20000 x 16 x 16
+ * (41 MB out) that was a third of lucy_factor's time (perf: clear_page_erms
+ * 17.6 % against 23.5 % for the LU itself), and it is paid again on every
+ * call of a loop that factors a new batch each step, the common use.
+ *
+ * What: lucy's own outputs of at least LUCY_CACHE_MIN_BYTES are allocated
+ * through this NumPy memory handler (set only around those allocations; the
+ * array keeps it for its free). When such an array is freed its mapping is
+ * kept, up to LUCY_CACHE_SLOTS mappings and a byte limit, and handed to the
+ * kernel with MADV_FREE: the pages stay mapped, so reusing them costs no
+ * fault and no zeroing, but the kernel may still take them back whenever it
+ * needs memory (they then come back as zero pages on the next write, which
+ * is equally correct). The next request of about the same size reuses one;
+ * a request that fits none releases them all first, so the cache never adds
+ * a stale block to a call's peak. lucy.empty_cache() releases them now.
+ *
+ * Every block starts with a header (LUCY_CACHE_HEADER bytes, which keeps the
+ * data 64-byte aligned) saying how it was obtained, because NumPy's realloc
+ * passes no size. Small blocks, and platforms without mmap, use malloc.
+ */
+#ifndef LUCY_OUTPUT_CACHE_H
+#define LUCY_OUTPUT_CACHE_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <numpy/ndarraytypes.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#define LUCY_CACHE_MMAP 1
+#else
+#define LUCY_CACHE_MMAP 0
+#endif
+
+#define LUCY_CACHE_MIN_BYTES ((size_t)4 << 20)   /* NumPy's huge-page threshold too */
+#define LUCY_CACHE_SLOTS 8
+#define LUCY_CACHE_HEADER 64
+
+enum { LUCY_BLOCK_MALLOC = 0x6d616c6c, LUCY_BLOCK_MAPPED = 0x6d617070 };
+
+typedef struct {
+    uint32_t kind;          /* LUCY_BLOCK_MALLOC or LUCY_BLOCK_MAPPED */
+    size_t length;          /* bytes of the mapping, header included */
+} lucy_block_header;
+
+typedef struct {
+    void *base[LUCY_CACHE_SLOTS];       /* kept mappings, oldest first */
+    size_t length[LUCY_CACHE_SLOTS];
+    int count;
+    size_t bytes;                       /* sum of length[] */
+    size_t limit;                       /* most bytes kept */
+} lucy_output_cache;
+
+static lucy_output_cache lucy_cache = {{0}, {0}, 0, 0, 0};
+
+#if LUCY_CACHE_MMAP
+static pthread_mutex_t lucy_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t lucy_page_round(size_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (bytes + page - 1) / page * page;
+}
+
+/* Unmap every kept block. Called with the lock held. */
+static void lucy_cache_release_locked(void)
+{
+    for (int i = 0; i < lucy_cache.count; ++i)
+        munmap(lucy_cache.base[i], lucy_cache.length[i]);
+    lucy_cache.count = 0;
+    lucy_cache.bytes = 0;
+}
+
+/* A kept block of `length` bytes or a little more (at most an eighth: a
+ * much bigger block stays for a request it fits better), removed from the
+ * cache; NULL if none, in which case all kept blocks are released. */
+static void *lucy_cache_take(size_t length)
+{
+    void *found = NULL;
+    int best = -1;
+    pthread_mutex_lock(&lucy_cache_lock);
+    for (int i = 0; i < lucy_cache.count; ++i) {
+        size_t have = lucy_cache.length[i];
+        if (have >= length && have - length <= length / 8
+                && (best < 0 || have < lucy_cache.length[best]))
+            best = i;
+    }
+    if (best >= 0) {
+        found = lucy_cache.base[best];
+        lucy_cache.bytes -= lucy_cache.length[best];
+        for (int i = best; i + 1 < lucy_cache.count; ++i) {
+            lucy_cache.base[i] = lucy_cache.base[i + 1];
+            lucy_cache.length[i] = lucy_cache.length[i + 1];
+        }
+        lucy_cache.count -= 1;
+    } else {
+        lucy_cache_release_locked();
+    }
+    pthread_mutex_unlock(&lucy_cache_lock);
+    return found;
+}
+
+/* Keep a freed mapping for reuse, or unmap it if it does not fit the limit;
+ * the oldest kept blocks make room. */
+static void lucy_cache_keep(void *base, size_t length)
+{
+    int kept = 0;
+    pthread_mutex_lock(&lucy_cache_lock);
+    if (length <= lucy_cache.limit) {
+        while (lucy_cache.count > 0 && (lucy_cache.count == LUCY_CACHE_SLOTS
+                                        || lucy_cache.bytes + length > lucy_cache.limit)) {
+            munmap(lucy_cache.base[0], lucy_cache.length[0]);
+            lucy_cache.bytes -= lucy_cache.length[0];
+            for (int i = 0; i + 1 < lucy_cache.count; ++i) {
+                lucy_cache.base[i] = lucy_cache.base[i + 1];
+                lucy_cache.length[i] = lucy_cache.length[i + 1];
+            }
+            lucy_cache.count -= 1;
+        }
+#ifdef MADV_FREE
+        madvise(base, length, MADV_FREE);   /* the kernel may take the pages back */
+#endif
+        lucy_cache.base[lucy_cache.count] = base;
+        lucy_cache.length[lucy_cache.count] = length;
+        lucy_cache.count += 1;
+        lucy_cache.bytes += length;
+        kept = 1;
+    }
+    pthread_mutex_unlock(&lucy_cache_lock);
+    if (!kept)
+        munmap(base, length);
+}
+
+/* A mapping of at least `length` bytes (page-rounded), kept or new, with
+ * *fresh set when it is new (all zero). */
+static void *lucy_map(size_t length, int *fresh)
+{
+    void *base = lucy_cache_take(length);
+    *fresh = base == NULL;
+    if (base != NULL)
+        return base;
+    base = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(base, length, MADV_HUGEPAGE);   /* as NumPy does for its own */
+#endif
+    return base;
+}
+#endif  /* LUCY_CACHE_MMAP */
+
+static void *lucy_cache_alloc(size_t size, int zero)
+{
+    lucy_block_header *h;
+    if (size > SIZE_MAX - 2 * LUCY_CACHE_HEADER - ((size_t)1 << 16))
+        return NULL;
+#if LUCY_CACHE_MMAP
+    if (size >= LUCY_CACHE_MIN_BYTES) {
+        int fresh;
+        size_t length = lucy_page_round(size + LUCY_CACHE_HEADER);
+        h = (lucy_block_header *)lucy_map(length, &fresh);
+        if (h == NULL)
+            return NULL;
+        h->kind = LUCY_BLOCK_MAPPED;
+        h->length = length;
+        if (zero && !fresh)
+            memset((char *)h + LUCY_CACHE_HEADER, 0, size);
+        return (char *)h + LUCY_CACHE_HEADER;
+    }
+#endif
+    h = (lucy_block_header *)(zero ? calloc(1, size + LUCY_CACHE_HEADER)
+                                   : malloc(size + LUCY_CACHE_HEADER));
+    if (h == NULL)
+        return NULL;
+    h->kind = LUCY_BLOCK_MALLOC;
+    h->length = size + LUCY_CACHE_HEADER;
+    return (char *)h + LUCY_CACHE_HEADER;
+}
+
+static void lucy_cache_free(void *ctx, void *ptr, size_t size)
+{
+    lucy_block_header *h;
+    (void)ctx; (void)size;      /* the header knows; realloc gets no size */
+    if (ptr == NULL)
+        return;
+    h = (lucy_block_header *)((char *)ptr - LUCY_CACHE_HEADER);
+#if LUCY_CACHE_MMAP
+    if (h->kind == LUCY_BLOCK_MAPPED) {
+        lucy_cache_keep(h, h->length);
+        return;
+    }
+#endif
+    free(h);
+}
+
+static void *lucy_cache_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    return lucy_cache_alloc(size, 0);
+}
+
+static void *lucy_cache_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    (void)ctx;
+    if (elsize != 0 && nelem > SIZE_MAX / elsize)
+        return NULL;
+    return lucy_cache_alloc(nelem * elsize, 1);
+}
+
+static void *lucy_cache_realloc(void *ctx, void *ptr, size_t new_size)
+{
+    lucy_block_header *h;
+    void *out;
+    size_t old_size;
+    if (ptr == NULL)
+        return lucy_cache_malloc(ctx, new_size);
+    h = (lucy_block_header *)((char *)ptr - LUCY_CACHE_HEADER);
+    old_size = h->length - LUCY_CACHE_HEADER;
+    out = lucy_cache_malloc(ctx, new_size);
+    if (out == NULL)
+        return NULL;        /* as realloc: the old block stays valid */
+    memcpy(out, ptr, old_size < new_size ? old_size : new_size);
+    lucy_cache_free(ctx, ptr, old_size);
+    return out;
+}
+
+static PyDataMem_Handler lucy_output_handler = {
+    "lucy_output_cache",
+    1,
+    {NULL, lucy_cache_malloc, lucy_cache_calloc, lucy_cache_realloc, lucy_cache_free},
+};
+
+/* Set the byte limit (0: keep nothing) and release what no longer fits. */
+static void lucy_cache_configure(size_t limit)
+{
+#if LUCY_CACHE_MMAP
+    pthread_mutex_lock(&lucy_cache_lock);
+    lucy_cache.limit = limit;
+    if (lucy_cache.bytes > limit)
+        lucy_cache_release_locked();
+    pthread_mutex_unlock(&lucy_cache_lock);
+#else
+    (void)limit;
+#endif
+}
+
+/* Release every kept block now. */
+static void lucy_cache_release(void)
+{
+#if LUCY_CACHE_MMAP
+    pthread_mutex_lock(&lucy_cache_lock);
+    lucy_cache_release_locked();
+    pthread_mutex_unlock(&lucy_cache_lock);
+#endif
+}
+
+/* How many blocks and bytes are kept now. */
+static void lucy_cache_state(int *count, size_t *bytes, size_t *limit)
+{
+#if LUCY_CACHE_MMAP
+    pthread_mutex_lock(&lucy_cache_lock);
+#endif
+    *count = lucy_cache.count;
+    *bytes = lucy_cache.bytes;
+    *limit = lucy_cache.limit;
+#if LUCY_CACHE_MMAP
+    pthread_mutex_unlock(&lucy_cache_lock);
+#endif
+}
+
+#endif  /* LUCY_OUTPUT_CACHE_H */
