@@ -13,7 +13,7 @@ from scipy.linalg import LinAlgWarning
 
 from . import _batch, _outputs
 from ._dtypes import as_numeric_array, real_dtype, result_dtype
-from ._threads import blas_single_threaded, resolve_workers
+from ._threads import blas_single_threaded, fork_safe_threads, resolve_workers
 
 __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 
@@ -59,7 +59,7 @@ def _plan_threads(workers, batch_size, work_per_item, min_side=0):
         threads = min(threads, batch_size)
     if threads > 1 and batch_size * work_per_item < _PARALLEL_MIN_WORK:
         return 1
-    return max(threads, 1)
+    return fork_safe_threads(max(threads, 1))
 
 
 def _lu_work(m, n):

@@ -239,10 +239,22 @@ static PyDataMem_Handler lucy_output_handler = {
     {NULL, lucy_cache_malloc, lucy_cache_calloc, lucy_cache_realloc, lucy_cache_free},
 };
 
+#if LUCY_CACHE_MMAP
+/* fork() while another thread holds the lock would leave the child's copy
+ * locked for ever: hold it across the fork, release it on both sides. */
+static void lucy_cache_fork_prepare(void) { pthread_mutex_lock(&lucy_cache_lock); }
+static void lucy_cache_fork_done(void) { pthread_mutex_unlock(&lucy_cache_lock); }
+static int lucy_cache_fork_handlers = 0;
+#endif
+
 /* Set the byte limit (0: keep nothing) and release what no longer fits. */
 static void lucy_cache_configure(size_t limit)
 {
 #if LUCY_CACHE_MMAP
+    if (!lucy_cache_fork_handlers)      /* first call: at import, under the GIL */
+        lucy_cache_fork_handlers = pthread_atfork(lucy_cache_fork_prepare,
+                                                  lucy_cache_fork_done,
+                                                  lucy_cache_fork_done) == 0;
     pthread_mutex_lock(&lucy_cache_lock);
     lucy_cache.limit = limit;
     if (lucy_cache.bytes > limit)

@@ -17,7 +17,9 @@ import contextvars
 import ctypes
 import operator
 import os
+import sys
 import threading
+import warnings
 
 from . import _batch
 
@@ -65,6 +67,55 @@ def resolve_workers(workers=None):
         if workers is None:
             return max(1, _batch.openmp_max_threads())
     return _check_workers(workers)
+
+
+# GNU OpenMP (libgomp, what GCC builds use) cannot run a parallel region in
+# a process forked after the parent had run one: the child waits for ever on
+# worker threads that fork did not copy. multiprocessing forks by default on
+# Linux before Python 3.14, so a Pool whose tasks call lucy would hang. lucy
+# therefore runs on one thread in such a child (and says so once).
+_parallel_started = False
+_forked_after_parallel = False
+_fork_warned = False
+
+
+def _after_fork_in_child():
+    global _forked_after_parallel, _fork_warned
+    _forked_after_parallel = _forked_after_parallel or _parallel_started
+    _fork_warned = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _caller_stacklevel():
+    """warnings.warn's stacklevel that names the first caller outside lucy."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def fork_safe_threads(threads):
+    """``threads`` for a compiled call about to run, or 1 in a child process
+    forked after lucy had started its OpenMP threads."""
+    global _parallel_started, _fork_warned
+    if threads <= 1:
+        return threads
+    if _forked_after_parallel:
+        if not _fork_warned:
+            _fork_warned = True
+            warnings.warn(
+                "lucy runs on one thread in this process: it was forked after lucy "
+                "had started its OpenMP threads, which the GNU OpenMP runtime cannot "
+                "start again in a forked child. For parallel lucy in child processes "
+                "use multiprocessing's 'spawn' or 'forkserver' start method.",
+                RuntimeWarning, stacklevel=_caller_stacklevel())
+        return 1
+    _parallel_started = True
+    return threads
 
 
 def get_workers():

@@ -162,3 +162,4 @@ def test_many_threads_allocate_and_free_at_once():
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         assert all(pool.map(work, range(8)))
     assert blocks_kept() <= 8
+

@@ -548,3 +548,30 @@ class TestConcurrentCalls:
         with concurrent.futures.ThreadPoolExecutor(N_PYTHON_THREADS) as pool:
             assert all(pool.map(job, range(N_PYTHON_THREADS)))
         assert blas_threads() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_runs_serially_instead_of_hanging():
+    # GNU OpenMP cannot run a parallel region in a child forked after the
+    # parent ran one (it waits for ever); multiprocessing forks by default on
+    # Linux. The child must finish, with the right results and one warning.
+    code = (
+        "import os, warnings, numpy as np, scipy.linalg as sla, lucy\n"
+        "a = np.random.default_rng(0).standard_normal((4096, 16, 16))\n"
+        "lucy.lu_factor(a, workers=2)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    with warnings.catch_warnings(record=True) as w:\n"
+        "        warnings.simplefilter('always')\n"
+        "        lu, piv = lucy.lu_factor(a, workers=2)\n"
+        "        lucy.lu_factor(a[:2000], workers=2)\n"
+        "    ref = sla.lu_factor(a[7])\n"
+        "    ok = np.allclose(lu[7], ref[0]) and (piv[7] == ref[1]).all()\n"
+        "    one = len(w) == 1 and 'forked' in str(w[0].message)\n"
+        "    os._exit(0 if ok and one else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(os.waitstatus_to_exitcode(status))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"
