@@ -8,7 +8,7 @@
  * 17.6 % against 23.5 % for the LU itself), and it is paid again on every
  * call of a loop that factors a new batch each step, the common use.
  *
- * What: lucy's own outputs of at least LUCY_CACHE_MIN_BYTES are allocated
+ * What: lucy's own outputs of at least LUCY_CACHE_MIN_BYTES (32 MiB) are allocated
  * through this NumPy memory handler (set only around those allocations; the
  * array keeps it for its free). When such an array is freed its mapping is
  * kept, up to LUCY_CACHE_SLOTS mappings and a byte limit, and handed to the
@@ -41,7 +41,10 @@
 #define LUCY_CACHE_MMAP 0
 #endif
 
-#define LUCY_CACHE_MIN_BYTES ((size_t)4 << 20)   /* NumPy's huge-page threshold too */
+/* glibc maps every block of 32 MiB or more afresh (its mmap threshold never
+ * rises above that); smaller ones it serves from its heap again once one of
+ * that size has been freed, which is reuse enough. */
+#define LUCY_CACHE_MIN_BYTES ((size_t)32 << 20)
 #define LUCY_CACHE_SLOTS 8
 #define LUCY_CACHE_HEADER 64
 

@@ -2,9 +2,10 @@
 
 A large fresh array costs a page fault and the kernel's zeroing for every
 page on its first write (a third of lu_factor's time at 20000 x 16 x 16), and
-the C library gives the pages back when the array is freed, so a loop that
-factors a new batch each step pays that again on every call. lucy's outputs
-of at least 4 MiB therefore come from its own allocator (``_output_cache.h``),
+glibc maps every block of 32 MiB or more afresh and unmaps it when it is
+freed, so a loop that factors a new batch each step pays that again on every
+call (smaller blocks glibc serves again from its heap). lucy's outputs
+of at least 32 MiB therefore come from its own allocator (``_output_cache.h``),
 which keeps the memory of freed outputs, up to a limit, for the next call of
 about the same size, marked MADV_FREE so the kernel can still reclaim it under
 memory pressure. Intermediate arrays and other libraries' arrays are untouched.
@@ -70,7 +71,7 @@ def zeros(shape, dtype):
 def empty_cache():
     """Release the memory lucy keeps from its freed outputs.
 
-    lucy's outputs of 4 MiB or more come from memory that lucy keeps when
+    lucy's outputs of 32 MiB or more come from memory that lucy keeps when
     they are freed, so that the next call of about the same size reuses it
     without the page faults and the kernel's zeroing of fresh memory (a loop
     that factors a new 20000 x 16 x 16 batch each step runs about 1.5x
@@ -85,8 +86,8 @@ def empty_cache():
     Examples
     --------
     >>> import numpy as np, lucy
-    >>> lu, piv = lucy.lu_factor(np.random.default_rng(0).random((20000, 8, 8)))
-    >>> del lu, piv            # lu's 10 MB are kept for the next call
+    >>> lu, piv = lucy.lu_factor(np.random.default_rng(0).random((20000, 16, 16)))
+    >>> del lu, piv            # lu's 41 MB are kept for the next call
     >>> lucy.empty_cache()     # and now given back
     """
     _batch.release_output_cache()

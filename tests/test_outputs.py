@@ -1,4 +1,4 @@
-"""The output cache: lucy's outputs of 4 MiB or more come from memory that
+"""The output cache: lucy's outputs of 32 MiB or more come from memory that
 lucy keeps when they are freed. Reused memory must never show through in a
 result, the cache must stay within its limits, and it must be safe from many
 threads at once."""
@@ -23,11 +23,17 @@ def data_address(arr):
     return arr.__array_interface__["data"][0]
 
 
-def big_batch(n=16, items=4096, dtype=np.float64, seed=0):
-    """A stack whose lu_factor output is at least the cache's 4 MiB."""
+def big_batch(n=16, items=None, dtype=np.float64, seed=0):
+    """A stack whose lu_factor output is just above the cache's 32 MiB."""
+    items = 33 * MIB // (np.dtype(dtype).itemsize * n * n) + 1 if items is None else items
     a = np.random.default_rng(seed).standard_normal((items, n, n)).astype(dtype)
-    assert a.nbytes >= 4 * MIB
+    assert a.nbytes >= 32 * MIB
     return a
+
+
+def kept_size_output():
+    """An untouched cache-sized output (its pages never become resident)."""
+    return _outputs.empty((33 * MIB // 8,), np.float64)
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +50,7 @@ def blocks_kept():
 class TestReuse:
     @pytest.mark.parametrize("n", [4, 16, 64])
     def test_freed_output_is_reused_and_fully_overwritten(self, n):
-        a = big_batch(n, items=max(4096, 5 * MIB // (8 * n * n)))
+        a = big_batch(n)
         lu, piv = lucy.lu_factor(a)
         first, address = lu.copy(), data_address(lu.base)
         lu[...] = np.nan                     # what the next call must not see
@@ -77,43 +83,43 @@ class TestReuse:
         assert blocks_kept() == 0
 
     def test_a_request_that_fits_no_block_releases_them(self):
-        lu, piv = lucy.lu_factor(big_batch(16))
-        del lu, piv
+        x = kept_size_output()
+        del x
         assert blocks_kept() == 1
-        lu, piv = lucy.lu_factor(big_batch(16, items=3 * 4096))   # 3x the size
+        y = _outputs.empty((3 * 33 * MIB // 8,), np.float64)     # 3x the size
         assert blocks_kept() == 0
-        del lu, piv
+        del y
         assert blocks_kept() == 1
 
     def test_empty_cache_releases_everything(self):
-        outs = [lucy.lu_factor(big_batch(16, seed=s))[0] for s in range(3)]
+        outs = [kept_size_output() for _ in range(3)]
         del outs
         count, nbytes, limit = _outputs.cache_state()
-        assert count == 3 and 3 * 8 * MIB <= nbytes <= limit
+        assert count == 3 and 3 * 33 * MIB <= nbytes <= limit
         lucy.empty_cache()
         assert _outputs.cache_state()[:2] == (0, 0)
 
     def test_at_most_eight_blocks_are_kept(self):
-        outs = [lucy.lu_factor(big_batch(16, seed=s))[0] for s in range(10)]
+        outs = [kept_size_output() for _ in range(10)]
         del outs
         assert blocks_kept() == 8
 
 
 class TestResize:
-    @pytest.mark.parametrize("new_len", [3 * MIB, MIB // 8, 1000])
+    @pytest.mark.parametrize("new_len", [6 * MIB, MIB // 8, 1000])
     def test_resize_keeps_the_data(self, new_len):
         # ndarray.resize reaches the handler's realloc, which gets no old size.
-        x = _outputs.empty((MIB,), np.float64)          # 8 MiB: a kept mapping
-        x[...] = np.arange(MIB)
+        x = _outputs.empty((5 * MIB,), np.float64)      # 40 MiB: a kept mapping
+        x[...] = np.arange(5 * MIB)
         x.resize(new_len, refcheck=False)
-        keep = min(MIB, new_len)
+        keep = min(5 * MIB, new_len)
         np.testing.assert_array_equal(x[:keep], np.arange(keep))
         x[...] = 1.0                                     # all of it is writeable
 
     def test_resize_of_a_small_output(self):
         x = _outputs.empty((1000,), np.float64)
         x[...] = np.arange(1000)
-        x.resize(MIB, refcheck=False)
+        x.resize(5 * MIB, refcheck=False)
         np.testing.assert_array_equal(x[:1000], np.arange(1000))
 
 
@@ -124,7 +130,7 @@ class TestLimit:
                               text=True, timeout=120)
 
     CODE = ("import numpy as np, lucy; from lucy import _outputs; "
-            "lu, piv = lucy.lu_factor(np.ones((4096, 16, 16)) + np.eye(16)); del lu; "
+            "lu, piv = lucy.lu_factor(np.ones((16500, 16, 16)) + np.eye(16)); del lu; "
             "print(_outputs.cache_state())")
 
     def test_zero_keeps_nothing(self):
@@ -133,9 +139,9 @@ class TestLimit:
         assert out.stdout.strip() == "(0, 0, 0)"
 
     def test_a_block_above_the_limit_is_not_kept(self):
-        out = self.run(str(4 * MIB), self.CODE)
+        out = self.run(str(32 * MIB), self.CODE)
         assert out.returncode == 0, out.stderr
-        assert out.stdout.strip() == f"(0, 0, {4 * MIB})"
+        assert out.stdout.strip() == f"(0, 0, {32 * MIB})"
 
     @pytest.mark.parametrize("value", ["-1", "lots", "1.5e9"])
     def test_bad_value_warns_and_uses_the_default(self, value):
@@ -146,20 +152,21 @@ class TestLimit:
 
 
 def test_many_threads_allocate_and_free_at_once():
-    arrays = [big_batch(16, seed=s) for s in range(4)]
+    arrays = [big_batch(16, seed=s) for s in range(2)]
     expected = [lucy.lu_factor(a, workers=1) for a in arrays]
 
     def work(i):
-        for _ in range(6):
-            lu, piv = lucy.lu_factor(arrays[i % 4], workers=1)
-            if not (np.array_equal(lu, expected[i % 4][0])
-                    and np.array_equal(piv, expected[i % 4][1])):
+        for _ in range(5):
+            lu, piv = lucy.lu_factor(arrays[i % 2], workers=1)
+            if not (np.array_equal(lu, expected[i % 2][0])
+                    and np.array_equal(piv, expected[i % 2][1])):
                 return False
             lu[...] = np.nan
             del lu, piv
+            x = kept_size_output()            # a second size in the mix
+            del x
         return True
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        assert all(pool.map(work, range(8)))
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(4)))
     assert blocks_kept() <= 8
-
