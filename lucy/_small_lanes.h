@@ -128,13 +128,19 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_##SUFFIX##_n(                         \
             }                                                                  \
     }                                                                          \
     for (int j = 0; j < n; j++) {                                              \
+        /* 1 / every candidate, selected with the pivot: the division then   \
+           runs beside the search instead of after it (same value). */      \
+        VT one = (VT){0} + 1;                                                  \
         VT best = lucy_lanes_abs_##SUFFIX(a[j][j]);                            \
+        VT recip_p = one / a[j][j];                                            \
         MT p = (MT){0} + j;                                                    \
         for (int i = j + 1; i < n; i++) {                                      \
             VT v = lucy_lanes_abs_##SUFFIX(a[i][j]);                           \
+            VT r = one / a[i][j];                                              \
             MT bigger = (MT)(v > best);                                        \
             p = (bigger & i) | (~bigger & p);                                  \
             best = lucy_lanes_blend_##SUFFIX(bigger, v, best);                 \
+            recip_p = lucy_lanes_blend_##SUFFIX(bigger, r, recip_p);           \
         }                                                                      \
         for (int w = 0; w < LUCY_LANES; w++)                                   \
             piv[w][j] = (int32_t)p[w];                                         \
@@ -153,8 +159,7 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrf_##SUFFIX##_n(                         \
         info = lucy_lanes_blend_mask_##SUFFIX(                                 \
             (MT)(info == 0) & singular, (MT){0} + (j + 1), info);              \
         VT pivot = a[j][j];                                                    \
-        VT one = (VT){0} + 1;                                                  \
-        VT recip = lucy_lanes_blend_##SUFFIX(singular, (VT){0}, one / pivot);  \
+        VT recip = lucy_lanes_blend_##SUFFIX(singular, (VT){0}, recip_p);      \
         MT tiny = (MT)(best < SAFE_MIN) & ~singular;                           \
         int any_tiny = 0;                                                      \
         for (int w = 0; w < LUCY_LANES; w++)                                   \
