@@ -39,6 +39,9 @@ cdef extern from "_simd_columns.h" nogil:
     void lucy_lanes_load_transposed_s(const char* src, Py_ssize_t rs,
                                       Py_ssize_t m, Py_ssize_t n, float* dst,
                                       Py_ssize_t ldd)
+    void lucy_lanes_load_transposed_z(const char* src, Py_ssize_t rs,
+                                      Py_ssize_t m, Py_ssize_t n, double* dst,
+                                      Py_ssize_t ldd)
     void lucy_columns_getf2_s(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               float** a, Py_ssize_t lda, int32_t** piv,
                               int32_t* info)
@@ -106,6 +109,11 @@ cdef inline void load_fortran(const char* src, Py_ssize_t row_stride,
             lucy_lanes_load_transposed_d(src, row_stride, m, n, dst, ldd)
         else:
             lucy_lanes_load_transposed_s(src, row_stride, m, n, dst, ldd)
+        return
+    if (lapack_t is cython.doublecomplex and col_stride == <Py_ssize_t>sizeof(lapack_t)
+            and m % 2 == 0 and n % 2 == 0 and lucy_lanes_usable()):
+        # Rows contiguous (C order): 2 x 2 register transposes.
+        lucy_lanes_load_transposed_z(src, row_stride, m, n, <double*>dst, ldd)
         return
     if row_stride == <Py_ssize_t>sizeof(lapack_t) or (m <= TILE and n <= TILE):
         # Columns contiguous, or the whole matrix fits a tile: one pass.
