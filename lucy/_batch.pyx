@@ -456,9 +456,9 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
 
 
 cdef inline void factor_span(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
-                      const Batch* b, const Operand* ops, Py_ssize_t m,
-                      Py_ssize_t n, bint in_place, bint check_finite,
-                      int inner_threads, int32_t* info) noexcept nogil:
+                             const Batch* b, const Operand* ops, Py_ssize_t m,
+                             Py_ssize_t n, bint in_place, bint check_finite,
+                             int inner_threads, int32_t* info) noexcept nogil:
     """Factor items [start, stop) of ops (src, lu, piv); item i's status goes
     to info[i - start]."""
     cdef const Operand* src = &ops[0]
