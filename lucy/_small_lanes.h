@@ -348,7 +348,7 @@ LUCY_LANES_TARGET static void lucy_lanes_load_transposed_z(
  * registers per element. Pivot size |re| + |im| (LAPACK's izamax); the
  * reciprocal of the pivot by Smith's division (Fortran's, no overflow for
  * any finite pivot); dst[w] holds n*n interleaved (re, im) pairs. */
-/* (xr + i xi) / (yr + i yi) by Smith's method, per lane. */
+
 /* One complex128 element of each of four matrices, (re, im) in memory, into
  * a register of real parts and one of imaginary parts (and back): two
  * registers of two elements, unpacked. Element by element through the
@@ -379,6 +379,7 @@ LUCY_ALWAYS_INLINE void lucy_lanes_scatter_z(double *e0, double *e1, double *e2,
     *(lucy_v2d_unaligned *)e3 = (lucy_v2d_unaligned){y[2], y[3]};
 }
 
+/* (xr + i xi) / (yr + i yi) by Smith's method, per lane. */
 LUCY_ALWAYS_INLINE void lucy_lanes_div_z(lucy_vd xr, lucy_vd xi, lucy_vd yr,
                                          lucy_vd yi, lucy_vd *qr, lucy_vd *qi)
 {
