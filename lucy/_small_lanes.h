@@ -21,8 +21,10 @@
  *   with leading dimension n; piv[w]: n 0-based pivots; status[w]: LAPACK
  *   info, or LUCY_LANES_NONFINITE when check_finite and the matrix holds
  *   inf/NaN.
- *   lucy_lanes_getrs_d / _s (n, nrhs, lu[4], lda, piv[4], x[4], ldx)
- *   solves A X = B for four factored systems (see LUCY_DEFINE_LANES_GETRS).
+ *   lucy_lanes_getrs_d / _s / _z (n, nrhs, lu[4], lda, piv[4], x[4], ldx)
+ *   solves A X = B for four factored systems (see LUCY_DEFINE_LANES_GETRS)
+ *   and returns a mask, bit w set where system w's factors or right-hand
+ *   sides hold inf/NaN (checked on the registers it loads anyway).
  *   lucy_lanes_load_transposed_d / _s (src, rs, m, n, dst, ldd): a
  *   row-major matrix into column-major (see LUCY_DEFINE_LOAD_TRANSPOSED).
  */
@@ -222,25 +224,30 @@ LUCY_LANES_TARGET static void lucy_lanes_getrf_##SUFFIX(                       \
  * checked to lie in [0, n); x[w]: the right-hand sides, column-major (ld
  * ldx), overwritten by the solution. No inf/NaN check (the caller's). */
 #define LUCY_DEFINE_LANES_GETRS(SUFFIX, T, VT, VTU, MT)                        \
-LUCY_ALWAYS_INLINE void lucy_lanes_getrs_##SUFFIX##_n(                         \
+LUCY_ALWAYS_INLINE int lucy_lanes_getrs_##SUFFIX##_n(                          \
     const int n, const ptrdiff_t nrhs, const T *const lu[LUCY_LANES],          \
     const ptrdiff_t lda, const int32_t *const piv[LUCY_LANES],                 \
     T *const x[LUCY_LANES], const ptrdiff_t ldx)                               \
 {                                                                              \
     VT a[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];                                  \
     VT in[4], out[4];                                                          \
+    VT probe = {0};              /* x * 0: 0 if finite, NaN for inf/NaN */    \
     for (int j = 0; j < n; j++)                                                \
         for (int i = 0; i < n; i += 4)                                         \
             if (n % 4 == 0) {   /* column j, rows i..i+3: one transpose */     \
                 for (int w = 0; w < LUCY_LANES; w++)                           \
                     in[w] = *(const VTU *)(lu[w] + i + j * lda);               \
                 lucy_lanes_transpose_##SUFFIX(in, out);                        \
-                for (int q = 0; q < 4; q++)                                    \
+                for (int q = 0; q < 4; q++) {                                  \
                     a[i + q][j] = out[q];                                      \
+                    probe += out[q] * 0;                                       \
+                }                                                              \
             } else {                                                           \
-                for (int q = i; q < n && q < i + 4; q++)                       \
+                for (int q = i; q < n && q < i + 4; q++) {                     \
                     a[q][j] = (VT){lu[0][q + j * lda], lu[1][q + j * lda],     \
                                    lu[2][q + j * lda], lu[3][q + j * lda]};    \
+                    probe += a[q][j] * 0;                                      \
+                }                                                              \
             }                                                                  \
     for (ptrdiff_t c = 0; c < nrhs; c++) {                                     \
         VT b[LUCY_LANES_MAX_N];                                                \
@@ -252,9 +259,11 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrs_##SUFFIX##_n(                         \
                 col[piv[w][i]] = t;                                            \
             }                                                                  \
         }                                                                      \
-        for (int i = 0; i < n; i++)                                            \
+        for (int i = 0; i < n; i++) {                                          \
             b[i] = (VT){x[0][i + c * ldx], x[1][i + c * ldx],                  \
                         x[2][i + c * ldx], x[3][i + c * ldx]};                 \
+            probe += b[i] * 0;                                                 \
+        }                                                                      \
         for (int j = 0; j < n; j++)               /* L y = b, unit diagonal */ \
             for (int i = j + 1; i < n; i++)                                    \
                 b[i] -= a[i][j] * b[j];                                        \
@@ -267,21 +276,26 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrs_##SUFFIX##_n(                         \
             for (int w = 0; w < LUCY_LANES; w++)                               \
                 x[w][i + c * ldx] = b[i][w];                                   \
     }                                                                          \
+    const MT nonfinite = (MT)(probe != 0);                                     \
+    int mask = 0;                                                              \
+    for (int w = 0; w < LUCY_LANES; w++)                                       \
+        mask |= (nonfinite[w] != 0) << w;                                      \
+    return mask;                                                               \
 }                                                                              \
                                                                                \
-LUCY_LANES_TARGET static void lucy_lanes_getrs_##SUFFIX(                       \
+LUCY_LANES_TARGET static int lucy_lanes_getrs_##SUFFIX(                        \
     int n, ptrdiff_t nrhs, const T *const lu[LUCY_LANES], ptrdiff_t lda,       \
     const int32_t *const piv[LUCY_LANES], T *const x[LUCY_LANES],              \
     ptrdiff_t ldx)                                                             \
 {                                                                              \
     switch (n) {                                                               \
-    case 2: lucy_lanes_getrs_##SUFFIX##_n(2, nrhs, lu, lda, piv, x, ldx); break; \
-    case 3: lucy_lanes_getrs_##SUFFIX##_n(3, nrhs, lu, lda, piv, x, ldx); break; \
-    case 4: lucy_lanes_getrs_##SUFFIX##_n(4, nrhs, lu, lda, piv, x, ldx); break; \
-    case 5: lucy_lanes_getrs_##SUFFIX##_n(5, nrhs, lu, lda, piv, x, ldx); break; \
-    case 6: lucy_lanes_getrs_##SUFFIX##_n(6, nrhs, lu, lda, piv, x, ldx); break; \
-    case 7: lucy_lanes_getrs_##SUFFIX##_n(7, nrhs, lu, lda, piv, x, ldx); break; \
-    default: lucy_lanes_getrs_##SUFFIX##_n(8, nrhs, lu, lda, piv, x, ldx); break; \
+    case 2: return lucy_lanes_getrs_##SUFFIX##_n(2, nrhs, lu, lda, piv, x, ldx); \
+    case 3: return lucy_lanes_getrs_##SUFFIX##_n(3, nrhs, lu, lda, piv, x, ldx); \
+    case 4: return lucy_lanes_getrs_##SUFFIX##_n(4, nrhs, lu, lda, piv, x, ldx); \
+    case 5: return lucy_lanes_getrs_##SUFFIX##_n(5, nrhs, lu, lda, piv, x, ldx); \
+    case 6: return lucy_lanes_getrs_##SUFFIX##_n(6, nrhs, lu, lda, piv, x, ldx); \
+    case 7: return lucy_lanes_getrs_##SUFFIX##_n(7, nrhs, lu, lda, piv, x, ldx); \
+    default: return lucy_lanes_getrs_##SUFFIX##_n(8, nrhs, lu, lda, piv, x, ldx); \
     }                                                                          \
 }
 
@@ -508,19 +522,21 @@ LUCY_LANES_TARGET static void lucy_lanes_getrf_z(
 /* A X = B for four factored complex128 systems (see LUCY_DEFINE_LANES_GETRS;
  * lu[w] and x[w] as interleaved doubles, lda and ldx in complex elements);
  * x / u by Smith's division. */
-LUCY_ALWAYS_INLINE void lucy_lanes_getrs_z_n(
+LUCY_ALWAYS_INLINE int lucy_lanes_getrs_z_n(
     const int n, const ptrdiff_t nrhs, const double *const lu[LUCY_LANES],
     const ptrdiff_t lda, const int32_t *const piv[LUCY_LANES],
     double *const x[LUCY_LANES], const ptrdiff_t ldx)
 {
     typedef lucy_vd VT;
     VT ar[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N], ai[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];
+    VT probe = {0};
     for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
             const ptrdiff_t e = 2 * (i + j * lda);
             const lucy_lanes_z v = lucy_lanes_gather_z(lu[0] + e, lu[1] + e, lu[2] + e, lu[3] + e);
             ar[i][j] = v.re;
             ai[i][j] = v.im;
+            probe += v.re * 0 + v.im * 0;
         }
     for (ptrdiff_t c = 0; c < nrhs; c++) {
         VT br[LUCY_LANES_MAX_N], bi[LUCY_LANES_MAX_N];
@@ -540,6 +556,7 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrs_z_n(
             const lucy_lanes_z v = lucy_lanes_gather_z(x[0] + e, x[1] + e, x[2] + e, x[3] + e);
             br[i] = v.re;
             bi[i] = v.im;
+            probe += v.re * 0 + v.im * 0;
         }
         for (int j = 0; j < n; j++)               /* L y = b, unit diagonal */
             for (int i = j + 1; i < n; i++) {
@@ -558,18 +575,23 @@ LUCY_ALWAYS_INLINE void lucy_lanes_getrs_z_n(
             lucy_lanes_scatter_z(x[0] + e, x[1] + e, x[2] + e, x[3] + e, br[i], bi[i]);
         }
     }
+    const lucy_vd_mask nonfinite = (lucy_vd_mask)(probe != 0);
+    int mask = 0;
+    for (int w = 0; w < LUCY_LANES; w++)
+        mask |= (nonfinite[w] != 0) << w;
+    return mask;
 }
 
-LUCY_LANES_TARGET static void lucy_lanes_getrs_z(
+LUCY_LANES_TARGET static int lucy_lanes_getrs_z(
     int n, ptrdiff_t nrhs, const double *const lu[LUCY_LANES], ptrdiff_t lda,
     const int32_t *const piv[LUCY_LANES], double *const x[LUCY_LANES],
     ptrdiff_t ldx)
 {
     switch (n) {
-    case 2: lucy_lanes_getrs_z_n(2, nrhs, lu, lda, piv, x, ldx); break;
-    case 3: lucy_lanes_getrs_z_n(3, nrhs, lu, lda, piv, x, ldx); break;
-    case 4: lucy_lanes_getrs_z_n(4, nrhs, lu, lda, piv, x, ldx); break;
-    default: lucy_lanes_getrs_z_n(n, nrhs, lu, lda, piv, x, ldx); break;
+    case 2: return lucy_lanes_getrs_z_n(2, nrhs, lu, lda, piv, x, ldx);
+    case 3: return lucy_lanes_getrs_z_n(3, nrhs, lu, lda, piv, x, ldx);
+    case 4: return lucy_lanes_getrs_z_n(4, nrhs, lu, lda, piv, x, ldx);
+    default: return lucy_lanes_getrs_z_n(n, nrhs, lu, lda, piv, x, ldx);
     }
 }
 
@@ -597,15 +619,15 @@ static void lucy_lanes_getrf_z(int n, const char *const src[4], ptrdiff_t rs,
                                ptrdiff_t cs, double *const dst[4],
                                int32_t *const piv[4], int32_t *const status[4],
                                int check_finite) { (void)n; }
-static void lucy_lanes_getrs_z(int n, ptrdiff_t nrhs, const double *const lu[4],
+static int lucy_lanes_getrs_z(int n, ptrdiff_t nrhs, const double *const lu[4],
                                ptrdiff_t lda, const int32_t *const piv[4],
-                               double *const x[4], ptrdiff_t ldx) { (void)n; }
-static void lucy_lanes_getrs_d(int n, ptrdiff_t nrhs, const double *const lu[4],
+                               double *const x[4], ptrdiff_t ldx) { (void)n; return 0; }
+static int lucy_lanes_getrs_d(int n, ptrdiff_t nrhs, const double *const lu[4],
                                ptrdiff_t lda, const int32_t *const piv[4],
-                               double *const x[4], ptrdiff_t ldx) { (void)n; }
-static void lucy_lanes_getrs_s(int n, ptrdiff_t nrhs, const float *const lu[4],
+                               double *const x[4], ptrdiff_t ldx) { (void)n; return 0; }
+static int lucy_lanes_getrs_s(int n, ptrdiff_t nrhs, const float *const lu[4],
                                ptrdiff_t lda, const int32_t *const piv[4],
-                               float *const x[4], ptrdiff_t ldx) { (void)n; }
+                               float *const x[4], ptrdiff_t ldx) { (void)n; return 0; }
 #endif
 
 #endif  /* LUCY_SMALL_LANES_H */

@@ -157,6 +157,26 @@ class TestLaneSolve:
             x = lucy.lu_solve((lu, piv), view)
             assert_solve_matches_scipy(lu, piv, b, x), name
 
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+    @pytest.mark.parametrize("m", [2, 4, 7])
+    @pytest.mark.parametrize("where", ["lu", "b"])
+    @pytest.mark.parametrize("value", [np.nan, np.inf])
+    def test_nonfinite_found_by_the_lanes(self, dtype, m, where, value, rng):
+        # The lane kernel checks for inf/NaN on the registers it loads: every
+        # item of a full group of four, in the factors or the right-hand side.
+        a = random_matrices((8, m, m), dtype, rng)
+        b = random_matrices((8, m, 2), dtype, rng)
+        lu, piv = lucy.lu_factor(a)
+        for item in (1, 6):
+            bad_lu, bad_b = lu.copy(order="K"), b.copy()   # lu stays column-major
+            assert bad_lu.strides == lu.strides
+            (bad_lu if where == "lu" else bad_b)[item, m - 1, -1] = value
+            with pytest.raises(ValueError, match=rf"first at batch index \({item},\)"):
+                lucy.lu_solve((bad_lu, piv), bad_b)
+            x = lucy.lu_solve((bad_lu, piv), bad_b, check_finite=False)
+            good = np.arange(8) != item
+            assert_solve_matches_scipy(lu[good], piv[good], b[good], x[good])
+
     def test_one_bad_item_in_a_group(self, rng):
         a = random_matrices((8, 4, 4), np.float64, rng)
         b = random_matrices((8, 4, 1), np.float64, rng)
