@@ -74,6 +74,17 @@ static size_t lucy_page_round(size_t bytes)
     return (bytes + page - 1) / page * page;
 }
 
+/* Drop kept block k from the list (not unmapped). Lock held. */
+static void lucy_cache_forget(int k)
+{
+    lucy_cache.bytes -= lucy_cache.length[k];
+    for (int i = k; i + 1 < lucy_cache.count; ++i) {
+        lucy_cache.base[i] = lucy_cache.base[i + 1];
+        lucy_cache.length[i] = lucy_cache.length[i + 1];
+    }
+    lucy_cache.count -= 1;
+}
+
 /* Unmap every kept block. Called with the lock held. */
 static void lucy_cache_release_locked(void)
 {
@@ -99,12 +110,7 @@ static void *lucy_cache_take(size_t length)
     }
     if (best >= 0) {
         found = lucy_cache.base[best];
-        lucy_cache.bytes -= lucy_cache.length[best];
-        for (int i = best; i + 1 < lucy_cache.count; ++i) {
-            lucy_cache.base[i] = lucy_cache.base[i + 1];
-            lucy_cache.length[i] = lucy_cache.length[i + 1];
-        }
-        lucy_cache.count -= 1;
+        lucy_cache_forget(best);
     } else {
         lucy_cache_release_locked();
     }
@@ -122,12 +128,7 @@ static void lucy_cache_keep(void *base, size_t length)
         while (lucy_cache.count > 0 && (lucy_cache.count == LUCY_CACHE_SLOTS
                                         || lucy_cache.bytes + length > lucy_cache.limit)) {
             munmap(lucy_cache.base[0], lucy_cache.length[0]);
-            lucy_cache.bytes -= lucy_cache.length[0];
-            for (int i = 0; i + 1 < lucy_cache.count; ++i) {
-                lucy_cache.base[i] = lucy_cache.base[i + 1];
-                lucy_cache.length[i] = lucy_cache.length[i + 1];
-            }
-            lucy_cache.count -= 1;
+            lucy_cache_forget(0);
         }
 #ifdef MADV_FREE
         madvise(base, length, MADV_FREE);   /* the kernel may take the pages back */

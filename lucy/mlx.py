@@ -195,7 +195,8 @@ def lu_factor(a, *, stream=None):
     workers = _workers_from_stream(stream)
     a, mx = _as_input(a)
     # MLX neither warns nor raises for singular matrices: no status is kept.
-    lu, piv, _ = _factor(a, False, False, workers, per_matrix_info=False)
+    lu, piv, _ = _factor(a, overwrite_a=False, check_finite=False, workers=workers,
+                         per_matrix_info=False)
     return _outputs(mx, (lu, piv.view(np.uint32)))
 
 
