@@ -15,10 +15,10 @@ without a temporary of the batch's size.
 """
 cimport cython
 cimport numpy as cnp
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
 from cpython.pycapsule cimport PyCapsule_New
 from libc.stdint cimport int32_t, int64_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport calloc, malloc, free
 
 from lucy._lapack cimport lapack_t, lapack_int, getrf, getrs, laswp, trsm_unit_lower, gemm_minus
 from lucy cimport _matrix as mk
@@ -273,9 +273,18 @@ cdef inline Py_ssize_t block_length(Py_ssize_t size, int num_threads) noexcept n
 # computed by one-thread BLAS, so every thread count gives the same bits.
 #
 # Look-ahead: the task that updates the NEXT panel's columns goes on to
-# factor that panel, while the other threads update the remaining tiles, so
-# no thread waits for a serial panel factorisation between two updates.
+# factor that panel, so no thread waits for a serial panel factorisation.
+# No barrier between steps either: the threads take tasks in one fixed order
+# from a ticket (_task_queue.h), and a task waits only for what it reads (its
+# panel, and its columns' update by the step before), so a thread starts the
+# next step's tiles while the last tile of this step is still running.
 # Every matrix with min(M, N) >= BLOCKED_MIN takes this path, parallel or not.
+
+cdef extern from "_task_queue.h" nogil:
+    int64_t lucy_counter_get(const int64_t* c)
+    void lucy_counter_set(int64_t* c, int64_t v)
+    int64_t lucy_counter_take(int64_t* c)
+    void lucy_counter_wait(const int64_t* c, int64_t at_least)
 
 cdef enum:
     BLOCKED_MIN = 512
@@ -283,6 +292,31 @@ cdef enum:
     BLOCK_TILE = 384
 
 BLOCKED_MIN_N = BLOCKED_MIN
+
+
+cdef struct Schedule:
+    # One blocked LU's shared state. Tickets [0, step_tasks) are the steps'
+    # tasks, step by step; the rest, one per panel but the last, apply the
+    # row swaps of the later panels to that panel's L columns.
+    Py_ssize_t m, n, k, lda
+    int64_t ticket
+    int64_t step_tasks, tasks
+    int64_t panels_ready        # panels factored so far
+    int64_t* updated            # per BLOCK_NB columns: steps applied to them
+    int64_t* finished           # per step: its tasks finished
+    bint waits                  # False on one thread: every wait is met
+    lapack_int info
+
+
+cdef inline Py_ssize_t tasks_of_step(Py_ssize_t s, Py_ssize_t n,
+                                     Py_ssize_t k) noexcept nogil:
+    """Step s (panel s): a look-ahead task when a next panel exists, then
+    the tiles of the columns after it."""
+    cdef Py_ssize_t j0 = s * BLOCK_NB
+    cdef Py_ssize_t jb = BLOCK_NB if j0 + BLOCK_NB <= k else k - j0
+    cdef Py_ssize_t next_jb = k - j0 - jb
+    next_jb = BLOCK_NB if next_jb > BLOCK_NB else next_jb
+    return (n - j0 - jb - next_jb + BLOCK_TILE - 1) // BLOCK_TILE + (1 if next_jb > 0 else 0)
 
 
 cdef lapack_int factor_panel(Py_ssize_t m, Py_ssize_t j0, Py_ssize_t jb,
@@ -299,23 +333,74 @@ cdef lapack_int factor_panel(Py_ssize_t m, Py_ssize_t j0, Py_ssize_t jb,
     return <lapack_int>(iinfo + j0) if iinfo > 0 else 0
 
 
-cdef void blocked_task(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, lapack_t* a,
-                       Py_ssize_t lda, lapack_int* ipiv, Py_ssize_t j0,
-                       Py_ssize_t jb, Py_ssize_t next_jb,
-                       lapack_int* next_info) noexcept nogil:
-    """Task t of the update after the panel at j0 (jb columns). With a next
-    panel (next_jb > 0), task 0 updates its columns and factors it, and the
-    tiles start after it; else tiles start right after the panel."""
-    cdef Py_ssize_t first = j0 + jb + next_jb, c0, cw
-    if next_jb > 0:
-        if t == 0:
-            update_tile(m, a, lda, ipiv, j0, jb, j0 + jb, next_jb)
-            next_info[0] = factor_panel(m, j0 + jb, next_jb, a, lda, ipiv)
-            return
-        t -= 1
-    c0 = first + t * BLOCK_TILE
-    cw = BLOCK_TILE if c0 + BLOCK_TILE <= n else n - c0
+cdef void step_task(Schedule* sc, Py_ssize_t s, Py_ssize_t t, lapack_t* a,
+                    lapack_int* ipiv) noexcept nogil:
+    """Task t of step s. With a next panel, task 0 updates its columns and
+    factors it, and the tiles start after it."""
+    cdef Py_ssize_t m = sc.m, n = sc.n, k = sc.k, lda = sc.lda
+    cdef Py_ssize_t j0 = s * BLOCK_NB, c0, cw, blk
+    cdef Py_ssize_t jb = BLOCK_NB if j0 + BLOCK_NB <= k else k - j0
+    cdef Py_ssize_t next_jb = k - j0 - jb
+    cdef bint look_ahead
+    cdef lapack_int info
+    next_jb = BLOCK_NB if next_jb > BLOCK_NB else next_jb
+    look_ahead = next_jb > 0 and t == 0
+    if look_ahead:
+        c0 = j0 + jb
+        cw = next_jb
+    else:
+        t -= 1 if next_jb > 0 else 0
+        c0 = j0 + jb + next_jb + t * BLOCK_TILE
+        cw = BLOCK_TILE if c0 + BLOCK_TILE <= n else n - c0
+    if sc.waits:
+        lucy_counter_wait(&sc.panels_ready, s + 1)
+        for blk in range(c0 // BLOCK_NB, (c0 + cw - 1) // BLOCK_NB + 1):
+            lucy_counter_wait(&sc.updated[blk], s)
     update_tile(m, a, lda, ipiv, j0, jb, c0, cw)
+    if look_ahead:
+        # Panels are factored in order (each waits for the one before), so
+        # the first singular panel's info is the one kept.
+        info = factor_panel(m, c0, cw, a, lda, ipiv)
+        if info > 0 and sc.info == 0:
+            sc.info = info
+    if sc.waits:
+        for blk in range(c0 // BLOCK_NB, (c0 + cw - 1) // BLOCK_NB + 1):
+            lucy_counter_set(&sc.updated[blk], s + 1)
+        if look_ahead:
+            lucy_counter_set(&sc.panels_ready, s + 2)
+        lucy_counter_take(&sc.finished[s])
+
+
+cdef void swap_task(Schedule* sc, Py_ssize_t p, lapack_t* a,
+                    lapack_int* ipiv) noexcept nogil:
+    """Panel p's L columns take the row swaps of all the panels after it, as
+    LAPACK's recursive getrf does at the end; once every panel is factored
+    and step p (the one that reads these columns) is done."""
+    if sc.waits:
+        lucy_counter_wait(&sc.panels_ready, (sc.k + BLOCK_NB - 1) // BLOCK_NB)
+        lucy_counter_wait(&sc.finished[p], tasks_of_step(p, sc.n, sc.k))
+    laswp(<lapack_int>BLOCK_NB, a + p * BLOCK_NB * sc.lda, <lapack_int>sc.lda,
+          <lapack_int>((p + 1) * BLOCK_NB + 1), <lapack_int>sc.k, ipiv)
+
+
+cdef void blocked_worker(Schedule* sc, lapack_t* a,
+                         lapack_int* ipiv) noexcept nogil:
+    """Take tasks until none is left. Tickets only grow, so the step of the
+    next task is found by walking forward from the last one."""
+    cdef int64_t ticket, first = 0
+    cdef Py_ssize_t s = 0, count = tasks_of_step(0, sc.n, sc.k)
+    while True:
+        ticket = lucy_counter_take(&sc.ticket)
+        if ticket >= sc.tasks:
+            return
+        if ticket >= sc.step_tasks:
+            swap_task(sc, <Py_ssize_t>(ticket - sc.step_tasks), a, ipiv)
+            continue
+        while ticket >= first + count:
+            first += count
+            s += 1
+            count = tasks_of_step(s, sc.n, sc.k)
+        step_task(sc, s, <Py_ssize_t>(ticket - first), a, ipiv)
 
 
 cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
@@ -323,39 +408,38 @@ cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
                                int num_threads) noexcept nogil:
     """LU of the column-major m x n ``a`` in place, 0-based pivots to piv;
     LAPACK's info. Uses up to ``num_threads`` threads, same bits for any."""
-    cdef Py_ssize_t k = m if m < n else n
-    cdef Py_ssize_t j0, jb, next_jb, i, ntasks, t
-    cdef lapack_int info, next_info = 0
+    cdef Schedule sc
     cdef lapack_int* ipiv = <lapack_int*>piv    # same type; 1-based until the end
-    jb = BLOCK_NB if BLOCK_NB <= k else k
-    info = factor_panel(m, 0, jb, a, lda, ipiv)
-    j0 = 0
-    while j0 < k:
-        next_jb = k - (j0 + jb)
-        next_jb = BLOCK_NB if next_jb > BLOCK_NB else next_jb
-        ntasks = (n - j0 - jb - next_jb + BLOCK_TILE - 1) // BLOCK_TILE
-        ntasks += 1 if next_jb > 0 else 0
-        next_info = 0
-        if ntasks > 0:
-            for t in prange(ntasks, num_threads=num_threads if num_threads < ntasks else ntasks,
-                            schedule='dynamic'):
-                blocked_task(t, m, n, a, lda, ipiv, j0, jb, next_jb, &next_info)
-        if next_info > 0 and info == 0:
-            info = next_info
-        j0 += jb
-        jb = next_jb
-    # Every panel's L columns take the row swaps of all the panels after it,
-    # as LAPACK's recursive getrf does at the end: done here, panel by panel
-    # in parallel, instead of serially between two updates.
-    ntasks = (k + BLOCK_NB - 1) // BLOCK_NB - 1
-    if ntasks > 0:
-        for t in prange(ntasks, num_threads=num_threads if num_threads < ntasks else ntasks,
-                        schedule='dynamic'):
-            laswp(<lapack_int>BLOCK_NB, a + t * BLOCK_NB * lda, <lapack_int>lda,
-                  <lapack_int>((t + 1) * BLOCK_NB + 1), <lapack_int>k, ipiv)
-    for i in range(k):
+    cdef Py_ssize_t steps, s, i
+    cdef int64_t* counters = NULL
+    sc.m = m
+    sc.n = n
+    sc.k = m if m < n else n
+    sc.lda = lda
+    steps = (sc.k + BLOCK_NB - 1) // BLOCK_NB
+    sc.ticket = 0
+    sc.step_tasks = 0
+    for s in range(steps):
+        sc.step_tasks += tasks_of_step(s, n, sc.k)
+    sc.tasks = sc.step_tasks + steps - 1
+    if num_threads > 1:
+        counters = <int64_t*>calloc((n + BLOCK_NB - 1) // BLOCK_NB + steps, sizeof(int64_t))
+    # Without counters (one thread, or no memory for them) the tasks run in
+    # ticket order on this thread, where every wait is already met.
+    sc.waits = counters != NULL
+    sc.updated = counters
+    sc.finished = counters + (n + BLOCK_NB - 1) // BLOCK_NB if counters != NULL else NULL
+    sc.info = factor_panel(m, 0, BLOCK_NB if BLOCK_NB <= sc.k else sc.k, a, lda, ipiv)
+    sc.panels_ready = 1
+    if sc.waits:
+        with parallel(num_threads=num_threads):
+            blocked_worker(&sc, a, ipiv)
+        free(counters)
+    else:
+        blocked_worker(&sc, a, ipiv)
+    for i in range(sc.k):
         piv[i] -= 1
-    return info
+    return sc.info
 
 
 cdef void update_tile(Py_ssize_t m, lapack_t* a, Py_ssize_t lda,
@@ -560,14 +644,17 @@ cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
         c0 = c1
 
 
-cdef void load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
+cdef bint load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
                         const Operand* ops, Py_ssize_t m, Py_ssize_t n,
-                        int num_threads) noexcept nogil:
+                        bint check_finite, int num_threads) noexcept nogil:
     """Copy item i of src (ops[0]) into lu (ops[1]), column-major, in column
-    tiles over the threads."""
+    tiles over the threads; False if ``check_finite`` and it holds inf/NaN.
+    Each tile is checked while it is in cache: a separate pass over the
+    copy read 72 MB again on one thread at 3000 x 3000 (1% of the call)."""
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t), t, c0, cw
     cdef Py_ssize_t lda = ops[1].col_stride // sz
     cdef Py_ssize_t ntiles = (n + BLOCK_NB - 1) // BLOCK_NB
+    cdef Py_ssize_t nonfinite_tiles = 0
     cdef const char* src = at(b, &ops[0], i)
     cdef lapack_t* dst = <lapack_t*>at(b, &ops[1], i)
     for t in prange(ntiles, num_threads=num_threads, schedule='static'):
@@ -575,6 +662,9 @@ cdef void load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
         cw = BLOCK_NB if c0 + BLOCK_NB <= n else n - c0
         mk.load_fortran(src + c0 * ops[0].col_stride, ops[0].row_stride,
                         ops[0].col_stride, dst + c0 * lda, m, cw, lda)
+        if check_finite and not mk.all_finite(dst + c0 * lda, m, cw, lda):
+            nonfinite_tiles += 1
+    return nonfinite_tiles == 0
 
 
 cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
@@ -582,6 +672,7 @@ cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
                       bint check_finite, int num_threads, int32_t* info,
                       int64_t* summaries) noexcept nogil:
     cdef Py_ssize_t blk, length, nblocks, end, i
+    cdef bint finite
     if num_threads <= 1 or b.size < num_threads:
         # Fewer matrices than threads: one at a time, the threads inside
         # (only the blocked LU of large matrices uses them).
@@ -589,9 +680,13 @@ cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
             # Their copies into the output too: the first touch of the
             # output's pages (which the OS zeroes) and the transpose were
             # 10% of the CPU time at 3000 x 3000 (perf), all on one thread.
+            # A batch found finite needs no second check; one that is not
+            # takes the serial check, which names the first bad matrix.
+            finite = True
             for i in range(b.size):
-                load_parallel(tag, i, b, ops, m, n, num_threads)
+                finite &= load_parallel(tag, i, b, ops, m, n, check_finite, num_threads)
             in_place = True
+            check_finite = check_finite and not finite
         factor_block(tag, 0, b.size, b, ops, m, n, in_place, check_finite,
                      num_threads, info, summaries)
         return

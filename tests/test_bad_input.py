@@ -191,6 +191,19 @@ class TestNonFinite:
         for o, r in zip(outs, refs):
             np.testing.assert_array_equal(o[[0, 2]], r)
 
+    @pytest.mark.parametrize("pos", [(0, 0), (599, 599), (300, 130)])
+    def test_large_matrices_checked_while_copied(self, pos):
+        # Fewer 600 x 600 matrices than threads: all threads copy each one
+        # into the output and check the columns they copied.
+        a = well_conditioned((2, 600, 600), np.float64, seed=6)
+        a[1][pos] = np.nan
+        pattern = r"must not contain infs or NaNs \(first at batch index \(1,\)\)"
+        for func in (lucy.lu_factor, lucy.lu_factor_ex):
+            with unchanged(a), pytest.raises(ValueError, match=pattern):
+                func(a, workers=3)
+            with unchanged(a), pytest.raises(ValueError, match="must not contain infs or NaNs"):
+                func(a[1], workers=2)
+
     def test_2d_message_has_no_batch_index(self):
         a = np.eye(3)
         a[1, 2] = np.nan

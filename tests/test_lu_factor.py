@@ -378,3 +378,27 @@ class TestLargeBlocked:
         # lu() factors with the same algorithm: exactly the unpacked factors
         for got, ref in zip(lucy.lu(a, workers=2), lucy.lu_unpack(lu, piv)):
             np.testing.assert_array_equal(got, ref)
+
+    @pytest.mark.parametrize("workers", [2, 3, 7])
+    def test_many_steps_and_tiles(self, workers, rng):
+        # 8 steps of up to 6 tasks each, and the swaps of 7 panels: tasks of
+        # one step overlap the next, on more threads than this machine's
+        # cores too. Any schedule must give the one-thread bits.
+        a = random_matrices((900, 2100), np.float64, rng)
+        lu, piv = lucy.lu_factor(a, workers=1)
+        assert_lu_factor_matches_scipy(a, lu, piv)
+        lu_w, piv_w = lucy.lu_factor(a, workers=workers)
+        np.testing.assert_array_equal(lu_w, lu)
+        np.testing.assert_array_equal(piv_w, piv)
+
+    def test_first_singular_panel_reported(self, rng):
+        # Zero columns in the third and fifth panels: each is factored by a
+        # look-ahead task, and info names the first, as LAPACK's does.
+        a = random_matrices((700, 700), np.float64, rng)
+        a[:, [300, 600]] = 0
+        for workers in (1, 2, 4):
+            lu, piv, info = lucy.lu_factor_ex(a, workers=workers)
+            assert info == 301
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sla.LinAlgWarning)
+                assert_lu_factor_matches_scipy(a, lu, piv)
