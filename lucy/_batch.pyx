@@ -298,25 +298,50 @@ cdef struct Schedule:
     # One blocked LU's shared state. Tickets [0, step_tasks) are the steps'
     # tasks, step by step; the rest, one per panel but the last, apply the
     # row swaps of the later panels to that panel's L columns.
-    Py_ssize_t m, n, k, lda
+    Py_ssize_t m, n, k, lda, steps
     int64_t ticket
     int64_t step_tasks, tasks
     int64_t panels_ready        # panels factored so far
-    int64_t* updated            # per BLOCK_NB columns: steps applied to them
+    # Per ticket of a step task (NULL when no memory could be had for them):
+    int64_t* done               # 1 once the task has finished
+    int64_t* swapped_early      # 1 if it gave its columns the next step's swaps
     int64_t* finished           # per step: its tasks finished
     bint waits                  # False on one thread: every wait is met
     lapack_int info
+
+
+cdef inline Py_ssize_t panel_width(Py_ssize_t s, Py_ssize_t k) noexcept nogil:
+    """Columns of panel s (0 past the last panel)."""
+    cdef Py_ssize_t rest = k - s * BLOCK_NB
+    return BLOCK_NB if rest > BLOCK_NB else (rest if rest > 0 else 0)
+
+
+cdef inline Py_ssize_t first_tile_column(Py_ssize_t s, Py_ssize_t k) noexcept nogil:
+    """Where step s's tiles start: after panel s and the next panel."""
+    return s * BLOCK_NB + panel_width(s, k) + panel_width(s + 1, k)
 
 
 cdef inline Py_ssize_t tasks_of_step(Py_ssize_t s, Py_ssize_t n,
                                      Py_ssize_t k) noexcept nogil:
     """Step s (panel s): a look-ahead task when a next panel exists, then
     the tiles of the columns after it."""
-    cdef Py_ssize_t j0 = s * BLOCK_NB
-    cdef Py_ssize_t jb = BLOCK_NB if j0 + BLOCK_NB <= k else k - j0
-    cdef Py_ssize_t next_jb = k - j0 - jb
-    next_jb = BLOCK_NB if next_jb > BLOCK_NB else next_jb
-    return (n - j0 - jb - next_jb + BLOCK_TILE - 1) // BLOCK_TILE + (1 if next_jb > 0 else 0)
+    return ((n - first_tile_column(s, k) + BLOCK_TILE - 1) // BLOCK_TILE
+            + (1 if panel_width(s + 1, k) > 0 else 0))
+
+
+cdef inline void task_columns(Py_ssize_t s, Py_ssize_t t, Py_ssize_t n,
+                              Py_ssize_t k, Py_ssize_t* c0,
+                              Py_ssize_t* c1) noexcept nogil:
+    """The columns [c0, c1) that task t of step s updates."""
+    cdef Py_ssize_t first = first_tile_column(s, k)
+    if panel_width(s + 1, k) > 0:
+        if t == 0:
+            c0[0] = (s + 1) * BLOCK_NB
+            c1[0] = first
+            return
+        t -= 1
+    c0[0] = first + t * BLOCK_TILE
+    c1[0] = c0[0] + BLOCK_TILE if c0[0] + BLOCK_TILE <= n else n
 
 
 cdef lapack_int factor_panel(Py_ssize_t m, Py_ssize_t j0, Py_ssize_t jb,
@@ -333,41 +358,76 @@ cdef lapack_int factor_panel(Py_ssize_t m, Py_ssize_t j0, Py_ssize_t jb,
     return <lapack_int>(iinfo + j0) if iinfo > 0 else 0
 
 
-cdef void step_task(Schedule* sc, Py_ssize_t s, Py_ssize_t t, lapack_t* a,
+cdef inline void swap_rows(Schedule* sc, Py_ssize_t s, Py_ssize_t c0,
+                           Py_ssize_t c1, lapack_t* a,
+                           lapack_int* ipiv) noexcept nogil:
+    """Panel s's row interchanges on columns [c0, c1)."""
+    cdef Py_ssize_t j0 = s * BLOCK_NB
+    if c1 > c0:
+        laswp(<lapack_int>(c1 - c0), a + c0 * sc.lda, <lapack_int>sc.lda,
+              <lapack_int>(j0 + 1), <lapack_int>(j0 + panel_width(s, sc.k)), ipiv)
+
+
+cdef void wait_and_swap(Schedule* sc, Py_ssize_t s, int64_t prev_first,
+                        Py_ssize_t c0, Py_ssize_t c1, lapack_t* a,
+                        lapack_int* ipiv) noexcept nogil:
+    """Wait until step s - 1 (whose tickets start at prev_first) is done with
+    columns [c0, c1), then give them panel s's row swaps, but for the
+    columns a task of step s - 1 already gave them to."""
+    cdef Py_ssize_t u, u_last, u0, u1
+    cdef int64_t ticket
+    if s == 0 or sc.done == NULL:
+        swap_rows(sc, s, c0, c1, a, ipiv)
+        return
+    # Step s's columns are the tiles of step s - 1, which has a look-ahead
+    # task (panel s), so tile u of step s - 1 is its task u + 1.
+    u = (c0 - first_tile_column(s - 1, sc.k)) // BLOCK_TILE
+    u_last = (c1 - 1 - first_tile_column(s - 1, sc.k)) // BLOCK_TILE
+    while u <= u_last:
+        ticket = prev_first + u + 1
+        if sc.waits:
+            lucy_counter_wait(&sc.done[ticket], 1)
+        if not sc.swapped_early[ticket]:
+            task_columns(s - 1, u + 1, sc.n, sc.k, &u0, &u1)
+            swap_rows(sc, s, u0 if u0 > c0 else c0, u1 if u1 < c1 else c1, a, ipiv)
+        u += 1
+
+
+cdef void step_task(Schedule* sc, Py_ssize_t s, Py_ssize_t t, int64_t ticket,
+                    int64_t prev_first, lapack_t* a,
                     lapack_int* ipiv) noexcept nogil:
-    """Task t of step s. With a next panel, task 0 updates its columns and
-    factors it, and the tiles start after it."""
-    cdef Py_ssize_t m = sc.m, n = sc.n, k = sc.k, lda = sc.lda
-    cdef Py_ssize_t j0 = s * BLOCK_NB, c0, cw, blk
-    cdef Py_ssize_t jb = BLOCK_NB if j0 + BLOCK_NB <= k else k - j0
-    cdef Py_ssize_t next_jb = k - j0 - jb
-    cdef bint look_ahead
+    """Task t of step s (ticket ``ticket``; step s - 1's start at
+    prev_first). With a next panel, task 0 updates its columns and factors
+    it, and the tiles start after it.
+
+    A tile that finds the next panel already factored gives its columns that
+    panel's row swaps at once, while some of them are still in cache from
+    the update, instead of a step later (row swaps: 8.7 -> 7.1% of the CPU
+    time at 3000 x 3000 on one thread; 406 -> 403 ms, and 210 -> 206 ms on
+    two). The swaps are a permutation: when they happen changes no bit."""
+    cdef Py_ssize_t j0 = s * BLOCK_NB, jb = panel_width(s, sc.k), c0, c1
+    cdef bint look_ahead = t == 0 and panel_width(s + 1, sc.k) > 0
+    cdef bint early
     cdef lapack_int info
-    next_jb = BLOCK_NB if next_jb > BLOCK_NB else next_jb
-    look_ahead = next_jb > 0 and t == 0
-    if look_ahead:
-        c0 = j0 + jb
-        cw = next_jb
-    else:
-        t -= 1 if next_jb > 0 else 0
-        c0 = j0 + jb + next_jb + t * BLOCK_TILE
-        cw = BLOCK_TILE if c0 + BLOCK_TILE <= n else n - c0
+    task_columns(s, t, sc.n, sc.k, &c0, &c1)
     if sc.waits:
         lucy_counter_wait(&sc.panels_ready, s + 1)
-        for blk in range(c0 // BLOCK_NB, (c0 + cw - 1) // BLOCK_NB + 1):
-            lucy_counter_wait(&sc.updated[blk], s)
-    update_tile(m, a, lda, ipiv, j0, jb, c0, cw)
+    wait_and_swap(sc, s, prev_first, c0, c1, a, ipiv)
+    solve_and_subtract(sc.m, a, sc.lda, j0, jb, c0, c1 - c0)
     if look_ahead:
         # Panels are factored in order (each waits for the one before), so
         # the first singular panel's info is the one kept.
-        info = factor_panel(m, c0, cw, a, lda, ipiv)
+        info = factor_panel(sc.m, c0, c1 - c0, a, sc.lda, ipiv)
         if info > 0 and sc.info == 0:
             sc.info = info
-    if sc.waits:
-        for blk in range(c0 // BLOCK_NB, (c0 + cw - 1) // BLOCK_NB + 1):
-            lucy_counter_set(&sc.updated[blk], s + 1)
-        if look_ahead:
-            lucy_counter_set(&sc.panels_ready, s + 2)
+        lucy_counter_set(&sc.panels_ready, s + 2)
+    elif sc.done != NULL and panel_width(s + 1, sc.k) > 0:
+        early = lucy_counter_get(&sc.panels_ready) >= s + 2
+        if early:
+            swap_rows(sc, s + 1, c0, c1, a, ipiv)
+        sc.swapped_early[ticket] = early
+    if sc.done != NULL:
+        lucy_counter_set(&sc.done[ticket], 1)
         lucy_counter_take(&sc.finished[s])
 
 
@@ -377,7 +437,7 @@ cdef void swap_task(Schedule* sc, Py_ssize_t p, lapack_t* a,
     LAPACK's recursive getrf does at the end; once every panel is factored
     and step p (the one that reads these columns) is done."""
     if sc.waits:
-        lucy_counter_wait(&sc.panels_ready, (sc.k + BLOCK_NB - 1) // BLOCK_NB)
+        lucy_counter_wait(&sc.panels_ready, sc.steps)
         lucy_counter_wait(&sc.finished[p], tasks_of_step(p, sc.n, sc.k))
     laswp(<lapack_int>BLOCK_NB, a + p * BLOCK_NB * sc.lda, <lapack_int>sc.lda,
           <lapack_int>((p + 1) * BLOCK_NB + 1), <lapack_int>sc.k, ipiv)
@@ -387,7 +447,7 @@ cdef void blocked_worker(Schedule* sc, lapack_t* a,
                          lapack_int* ipiv) noexcept nogil:
     """Take tasks until none is left. Tickets only grow, so the step of the
     next task is found by walking forward from the last one."""
-    cdef int64_t ticket, first = 0
+    cdef int64_t ticket, first = 0, prev_first = 0
     cdef Py_ssize_t s = 0, count = tasks_of_step(0, sc.n, sc.k)
     while True:
         ticket = lucy_counter_take(&sc.ticket)
@@ -397,10 +457,11 @@ cdef void blocked_worker(Schedule* sc, lapack_t* a,
             swap_task(sc, <Py_ssize_t>(ticket - sc.step_tasks), a, ipiv)
             continue
         while ticket >= first + count:
+            prev_first = first
             first += count
             s += 1
             count = tasks_of_step(s, sc.n, sc.k)
-        step_task(sc, s, <Py_ssize_t>(ticket - first), a, ipiv)
+        step_task(sc, s, <Py_ssize_t>(ticket - first), ticket, prev_first, a, ipiv)
 
 
 cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
@@ -410,45 +471,43 @@ cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     LAPACK's info. Uses up to ``num_threads`` threads, same bits for any."""
     cdef Schedule sc
     cdef lapack_int* ipiv = <lapack_int*>piv    # same type; 1-based until the end
-    cdef Py_ssize_t steps, s, i
-    cdef int64_t* counters = NULL
+    cdef Py_ssize_t s, i
+    cdef int64_t* counters
     sc.m = m
     sc.n = n
     sc.k = m if m < n else n
     sc.lda = lda
-    steps = (sc.k + BLOCK_NB - 1) // BLOCK_NB
+    sc.steps = (sc.k + BLOCK_NB - 1) // BLOCK_NB
     sc.ticket = 0
     sc.step_tasks = 0
-    for s in range(steps):
+    for s in range(sc.steps):
         sc.step_tasks += tasks_of_step(s, n, sc.k)
-    sc.tasks = sc.step_tasks + steps - 1
-    if num_threads > 1:
-        counters = <int64_t*>calloc((n + BLOCK_NB - 1) // BLOCK_NB + steps, sizeof(int64_t))
-    # Without counters (one thread, or no memory for them) the tasks run in
-    # ticket order on this thread, where every wait is already met.
-    sc.waits = counters != NULL
-    sc.updated = counters
-    sc.finished = counters + (n + BLOCK_NB - 1) // BLOCK_NB if counters != NULL else NULL
-    sc.info = factor_panel(m, 0, BLOCK_NB if BLOCK_NB <= sc.k else sc.k, a, lda, ipiv)
+    sc.tasks = sc.step_tasks + sc.steps - 1
+    counters = <int64_t*>calloc(2 * sc.step_tasks + sc.steps, sizeof(int64_t))
+    # Without memory for the counters the tasks run in ticket order on this
+    # thread, where every wait is met, and no swap is taken early.
+    sc.done = counters
+    sc.swapped_early = counters + sc.step_tasks if counters != NULL else NULL
+    sc.finished = counters + 2 * sc.step_tasks if counters != NULL else NULL
+    sc.waits = counters != NULL and num_threads > 1
+    sc.info = factor_panel(m, 0, panel_width(0, sc.k), a, lda, ipiv)
     sc.panels_ready = 1
     if sc.waits:
         with parallel(num_threads=num_threads):
             blocked_worker(&sc, a, ipiv)
-        free(counters)
     else:
         blocked_worker(&sc, a, ipiv)
+    free(counters)
     for i in range(sc.k):
         piv[i] -= 1
     return sc.info
 
 
-cdef void update_tile(Py_ssize_t m, lapack_t* a, Py_ssize_t lda,
-                      lapack_int* ipiv, Py_ssize_t j0, Py_ssize_t jb,
-                      Py_ssize_t c0, Py_ssize_t cw) noexcept nogil:
-    """Columns [c0, c0 + cw) after the panel at j0 (jb columns): swap rows,
-    solve with the panel's unit L, subtract the panel's product."""
-    laswp(<lapack_int>cw, a + c0 * lda, <lapack_int>lda, <lapack_int>(j0 + 1),
-          <lapack_int>(j0 + jb), ipiv)
+cdef void solve_and_subtract(Py_ssize_t m, lapack_t* a, Py_ssize_t lda,
+                             Py_ssize_t j0, Py_ssize_t jb, Py_ssize_t c0,
+                             Py_ssize_t cw) noexcept nogil:
+    """Columns [c0, c0 + cw) after the panel at j0 (jb columns), their rows
+    swapped: solve with the panel's unit L, subtract the panel's product."""
     trsm_unit_lower(<lapack_int>jb, <lapack_int>cw, a + j0 + j0 * lda,
                     <lapack_int>lda, a + j0 + c0 * lda, <lapack_int>lda)
     if m > j0 + jb:

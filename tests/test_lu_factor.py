@@ -380,11 +380,14 @@ class TestLargeBlocked:
             np.testing.assert_array_equal(got, ref)
 
     @pytest.mark.parametrize("workers", [2, 3, 7])
-    def test_many_steps_and_tiles(self, workers, rng):
-        # 8 steps of up to 6 tasks each, and the swaps of 7 panels: tasks of
-        # one step overlap the next, on more threads than this machine's
-        # cores too. Any schedule must give the one-thread bits.
-        a = random_matrices((900, 2100), np.float64, rng)
+    @pytest.mark.parametrize("shape", [(900, 2100), (1300, 530), (530, 1700)])
+    def test_many_steps_and_tiles(self, shape, workers, rng):
+        # Up to 8 steps of up to 6 tasks each, then the swaps of the panels:
+        # tasks of one step overlap the next, on more threads than this
+        # machine's cores too, and a last panel narrower than the others
+        # puts tile edges inside blocks of 128 columns. Any schedule must
+        # give the one-thread bits.
+        a = random_matrices(shape, np.float64, rng)
         lu, piv = lucy.lu_factor(a, workers=1)
         assert_lu_factor_matches_scipy(a, lu, piv)
         lu_w, piv_w = lucy.lu_factor(a, workers=workers)
