@@ -81,7 +81,7 @@ def show_config():
              "; no AVX2+FMA on this CPU: the SIMD kernels are off"))
     cache = c["output_cache"]
     print("  output cache: " + (
-        f"freed outputs of 32 MiB or more kept for reuse, up to {cache['limit'] / 2**20:.0f} "
+        f"freed outputs of 4 MiB or more kept for reuse, up to {cache['limit'] / 2**20:.0f} "
         f"MiB (LUCY_OUTPUT_CACHE_BYTES); now {cache['blocks']} blocks, "
         f"{cache['bytes'] / 2**20:.1f} MiB" if cache["limit"] else
         "off (LUCY_OUTPUT_CACHE_BYTES=0, or no mmap on this platform)"))

@@ -8,16 +8,18 @@
  * 17.6 % against 23.5 % for the LU itself), and it is paid again on every
  * call of a loop that factors a new batch each step, the common use.
  *
- * What: lucy's own outputs of at least LUCY_CACHE_MIN_BYTES (32 MiB) are allocated
+ * What: lucy's own outputs of at least LUCY_CACHE_MIN_BYTES (4 MiB) are allocated
  * through this NumPy memory handler (set only around those allocations; the
  * array keeps it for its free). When such an array is freed its mapping is
  * kept, up to LUCY_CACHE_SLOTS mappings and a byte limit, and handed to the
  * kernel with MADV_FREE: the pages stay mapped, so reusing them costs no
  * fault and no zeroing, but the kernel may still take them back whenever it
  * needs memory (they then come back as zero pages on the next write, which
- * is equally correct). The next request of about the same size reuses one;
- * a request that fits none releases them all first, so the cache never adds
- * a stale block to a call's peak. lucy.empty_cache() releases them now.
+ * is equally correct). The next request of about the same size reuses one.
+ * A block not taken again within the next LUCY_CACHE_SLOTS requests is
+ * released, so a loop that alternates sizes (lu_factor, then lu_solve) keeps
+ * both, and the blocks of sizes no longer asked for go soon after.
+ * lucy.empty_cache() releases them now.
  *
  * Every block starts with a header (LUCY_CACHE_HEADER bytes, which keeps the
  * data 64-byte aligned) saying how it was obtained, because NumPy's realloc
@@ -42,9 +44,12 @@
 #endif
 
 /* glibc maps every block of 32 MiB or more afresh (its mmap threshold never
- * rises above that); smaller ones it serves from its heap again once one of
- * that size has been freed, which is reuse enough. */
-#define LUCY_CACHE_MIN_BYTES ((size_t)32 << 20)
+ * rises above that). Smaller ones it serves from its heap, but gives the top
+ * of the heap back to the kernel once twice the largest freed block is free
+ * there: lu's L and U (12.8 MB each at 100000 x 4 x 4) faulted on every call
+ * (1600 faults, 5.9 -> 3.0 ms once kept here). Below 4 MiB a call is short
+ * of the faults' cost anyway. */
+#define LUCY_CACHE_MIN_BYTES ((size_t)4 << 20)
 #define LUCY_CACHE_SLOTS 8
 #define LUCY_CACHE_HEADER 64
 
@@ -58,12 +63,14 @@ typedef struct {
 typedef struct {
     void *base[LUCY_CACHE_SLOTS];       /* kept mappings, oldest first */
     size_t length[LUCY_CACHE_SLOTS];
+    uint64_t kept_at[LUCY_CACHE_SLOTS]; /* `requests` when each was kept */
+    uint64_t requests;                  /* requests so far */
     int count;
     size_t bytes;                       /* sum of length[] */
     size_t limit;                       /* most bytes kept */
 } lucy_output_cache;
 
-static lucy_output_cache lucy_cache = {{0}, {0}, 0, 0, 0};
+static lucy_output_cache lucy_cache = {{0}, {0}, {0}, 0, 0, 0, 0};
 
 #if LUCY_CACHE_MMAP
 static pthread_mutex_t lucy_cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,6 +88,7 @@ static void lucy_cache_forget(int k)
     for (int i = k; i + 1 < lucy_cache.count; ++i) {
         lucy_cache.base[i] = lucy_cache.base[i + 1];
         lucy_cache.length[i] = lucy_cache.length[i + 1];
+        lucy_cache.kept_at[i] = lucy_cache.kept_at[i + 1];
     }
     lucy_cache.count -= 1;
 }
@@ -96,12 +104,22 @@ static void lucy_cache_release_locked(void)
 
 /* A kept block of `length` bytes or a little more (at most an eighth: a
  * much bigger block stays for a request it fits better), removed from the
- * cache; NULL if none, in which case all kept blocks are released. */
+ * cache; NULL if none. Blocks that have waited more than LUCY_CACHE_SLOTS
+ * requests are released. */
 static void *lucy_cache_take(size_t length)
 {
     void *found = NULL;
     int best = -1;
     pthread_mutex_lock(&lucy_cache_lock);
+    lucy_cache.requests += 1;
+    for (int i = 0; i < lucy_cache.count;) {
+        if (lucy_cache.requests - lucy_cache.kept_at[i] > LUCY_CACHE_SLOTS) {
+            munmap(lucy_cache.base[i], lucy_cache.length[i]);
+            lucy_cache_forget(i);
+        } else {
+            ++i;
+        }
+    }
     for (int i = 0; i < lucy_cache.count; ++i) {
         size_t have = lucy_cache.length[i];
         if (have >= length && have - length <= length / 8
@@ -111,8 +129,6 @@ static void *lucy_cache_take(size_t length)
     if (best >= 0) {
         found = lucy_cache.base[best];
         lucy_cache_forget(best);
-    } else {
-        lucy_cache_release_locked();
     }
     pthread_mutex_unlock(&lucy_cache_lock);
     return found;
@@ -135,6 +151,7 @@ static void lucy_cache_keep(void *base, size_t length)
 #endif
         lucy_cache.base[lucy_cache.count] = base;
         lucy_cache.length[lucy_cache.count] = length;
+        lucy_cache.kept_at[lucy_cache.count] = lucy_cache.requests;
         lucy_cache.count += 1;
         lucy_cache.bytes += length;
         kept = 1;
