@@ -8,7 +8,7 @@ at the top of its heap (lu's L and U), so a loop that factors a new batch
 each step pays that again on every call. lucy's outputs
 of at least 4 MiB therefore come from its own allocator (``_output_cache.h``),
 which keeps the memory of freed outputs, up to a limit, for the next call of
-about the same size, marked MADV_FREE so the kernel can still reclaim it under
+the same or a somewhat smaller size, marked MADV_FREE so the kernel can still reclaim it under
 memory pressure. Intermediate arrays and other libraries' arrays are untouched.
 """
 
@@ -73,10 +73,10 @@ def empty_cache():
     """Release the memory lucy keeps from its freed outputs.
 
     lucy's outputs of 4 MiB or more come from memory that lucy keeps when
-    they are freed, so that the next call of about the same size reuses it
-    without the page faults and the kernel's zeroing of fresh memory (a loop
-    that factors a new 20000 x 16 x 16 batch each step runs about 1.5x
-    faster). At most 1 GiB, and at most an eighth of the RAM, is kept, in at
+    they are freed, so that a later call of the same or a somewhat smaller
+    size reuses it without the page faults and the kernel's zeroing of fresh
+    memory (a loop that factors a new 20000 x 16 x 16 batch each step runs
+    about 1.5x faster). At most 1 GiB, and at most an eighth of the RAM, is kept, in at
     most 8 blocks; the kernel may reclaim it at any time under memory
     pressure (it is marked ``MADV_FREE``), and a block that the next 8 large
     outputs do not take is released. The environment variable

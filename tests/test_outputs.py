@@ -93,6 +93,22 @@ class TestReuse:
             del x, y
         assert len(addresses) == 2 and blocks_kept() == 2
 
+    def test_a_smaller_request_reuses_a_kept_block_whole(self):
+        # Batches of varying sizes reuse memory; the block goes back to the
+        # cache with its full length (its pages past the request included).
+        x = _outputs.empty((3 * 33 * MIB // 8,), np.float64)
+        address = data_address(x)
+        del x
+        kept = _outputs.cache_state()[:2]
+        for fraction in (0.9, 0.7):
+            y = _outputs.empty((int(fraction * 3 * 33 * MIB) // 8,), np.float64)
+            assert data_address(y) == address
+            y[...] = 1.0
+            del y
+            assert _outputs.cache_state()[:2] == kept
+        z = _outputs.empty((int(0.4 * 3 * 33 * MIB) // 8,), np.float64)   # far smaller
+        assert data_address(z) != address
+
     def test_a_block_not_taken_within_eight_requests_is_released(self):
         x = _outputs.empty((3 * 33 * MIB // 8,), np.float64)
         del x
