@@ -251,6 +251,11 @@ LUCY_ALWAYS_INLINE int lucy_lanes_getrs_##SUFFIX##_n(                          \
     VT a[LUCY_LANES_MAX_N][LUCY_LANES_MAX_N];                                  \
     VT in[4], out[4];                                                          \
     VT probe = {0};              /* x * 0: 0 if finite, NaN for inf/NaN */    \
+    /* The loops over columns unrolled (GCC kept them as loops, the factors    \
+       on the stack): 100000 systems, one thread, float64 n = 2 2.06 ->        \
+       1.20 ms, n = 4 3.07 -> 2.21, n = 8 13.3 -> 8.5; float32 n = 8 6.4 ->    \
+       5.1, n = 4 2.07 -> 2.16. complex128 gained nothing from it. */          \
+    _Pragma("GCC unroll 8")                                                    \
     for (int j = 0; j < n; j++)                                                \
         for (int i = 0; i < n; i += 4)                                         \
             if (n % 4 == 0) {   /* column j, rows i..i+3: one transpose */     \
@@ -283,9 +288,11 @@ LUCY_ALWAYS_INLINE int lucy_lanes_getrs_##SUFFIX##_n(                          \
                         x[2][i + c * ldx], x[3][i + c * ldx]};                 \
             probe += b[i] * 0;                                                 \
         }                                                                      \
+        _Pragma("GCC unroll 8")                                                \
         for (int j = 0; j < n; j++)               /* L y = b, unit diagonal */ \
             for (int i = j + 1; i < n; i++)                                    \
                 b[i] -= a[i][j] * b[j];                                        \
+        _Pragma("GCC unroll 8")                                                \
         for (int j = n - 1; j >= 0; j--) {        /* U x = y */                \
             b[j] /= a[j][j];                                                   \
             for (int i = 0; i < j; i++)                                        \
