@@ -1,5 +1,6 @@
 """lucy.lu_factor / lu_factor_ex against SciPy, matrix by matrix."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -405,3 +406,40 @@ class TestLargeBlocked:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", sla.LinAlgWarning)
                 assert_lu_factor_matches_scipy(a, lu, piv)
+
+
+def _array_ending_at_a_guard_page(shape, dtype, order):
+    """An array whose last byte is followed by an inaccessible page, so a
+    kernel that reads past a matrix's end crashes the test instead of
+    passing by luck."""
+    import ctypes
+    import mmap
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    page = mmap.PAGESIZE
+    total = (nbytes + page - 1) // page * page + page
+    buf = mmap.mmap(-1, total)
+    start = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    assert libc.mprotect(start + total - page, page, 0) == 0     # PROT_NONE
+    flat = np.frombuffer(buf, dtype, count=nbytes // dtype.itemsize,
+                         offset=total - page - nbytes)
+    if order == "F":
+        return flat.reshape(shape[:-2] + shape[-1:] + shape[-2:-1]).swapaxes(-1, -2), buf
+    return flat.reshape(shape), buf
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect via libc")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("n", [2, 3, 5, 6, 7, 8])
+def test_no_read_past_the_last_matrix(n, order, dtype, rng):
+    # The lane kernels load rows (or columns) whose length is not a multiple
+    # of 4 with masked loads; the batch's last matrix (in the last group of
+    # four) ends at a guard page.
+    a, buf = _array_ending_at_a_guard_page((8, n, n), dtype, order)
+    a[...] = random_matrices((8, n, n), dtype, rng)
+    lu, piv = lucy.lu_factor(a, workers=1)
+    assert_lu_factor_matches_scipy(a, lu, piv)
+    del a
