@@ -8,20 +8,20 @@
  * 17.6 % against 23.5 % for the LU itself), and it is paid again on every
  * call of a loop that factors a new batch each step, the common use.
  *
- * What: lucy's own outputs of at least LUCY_CACHE_MIN_BYTES (4 MiB) are allocated
- * through this NumPy memory handler (set only around those allocations; the
- * array keeps it for its free). When such an array is freed its mapping is
+ * What: lucy's own outputs of at least LUCY_CACHE_MIN_BYTES (4 MiB) are
+ * allocated through this NumPy memory handler (set only around those
+ * allocations; the array keeps it for its free). When such an array is freed its mapping is
  * kept, up to LUCY_CACHE_SLOTS mappings and a byte limit, and handed to the
  * kernel with MADV_FREE: the pages stay mapped, so reusing them costs no
  * fault and no zeroing, but the kernel may still take them back whenever it
  * needs memory (they then come back as zero pages on the next write, which
  * is equally correct). A later request of at least half a kept block's size
- * reuses it (new blocks are mapped a quarter longer than asked,
- * so batches of varying sizes find one).
- * A block not taken again within the next LUCY_CACHE_SLOTS requests is
- * released, so a loop that alternates sizes (lu_factor, then lu_solve) keeps
- * both, and the blocks of sizes no longer asked for go soon after.
- * lucy.empty_cache() releases them now.
+ * reuses it (new blocks are mapped a quarter longer than asked, so batches
+ * of varying sizes find one). A block not taken within the next
+ * LUCY_CACHE_SLOTS requests is released at the next request after that, so
+ * a loop that alternates sizes (lu_factor, then lu_solve) keeps both, and
+ * the blocks of sizes no longer asked for go once other large outputs are
+ * asked for (or at lucy.empty_cache(), which releases everything now).
  *
  * Every block starts with a header (LUCY_CACHE_HEADER bytes, which keeps the
  * data 64-byte aligned) saying how it was obtained, because NumPy's realloc
@@ -49,8 +49,8 @@
  * rises above that). Smaller ones it serves from its heap, but gives the top
  * of the heap back to the kernel once twice the largest freed block is free
  * there: lu's L and U (12.8 MB each at 100000 x 4 x 4) faulted on every call
- * (1600 faults, 5.9 -> 3.0 ms once kept here). Below 4 MiB a call is short
- * of the faults' cost anyway. */
+ * (1600 faults, 5.9 -> 3.0 ms once kept here). The 4 MiB floor (lu from
+ * 31250 x 4 x 4 on) is a choice; smaller outputs were not measured. */
 #define LUCY_CACHE_MIN_BYTES ((size_t)4 << 20)
 #define LUCY_CACHE_SLOTS 8
 #define LUCY_CACHE_HEADER 64
@@ -110,10 +110,11 @@ static void lucy_cache_release_locked(void)
  * its length in *have_out; NULL if none. Like glibc's heap, which splits a
  * bigger free chunk: pages of the block past the request that an earlier
  * array wrote stay resident (marked MADV_FREE, so the kernel takes them
- * first under pressure); capped at 1.5 times, batches of 30000 to 60000
- * matrices faulted on a third of the calls (1.0 against 0.58 ms). Blocks that have waited more than
- * LUCY_CACHE_SLOTS requests are released first (unmapped after the lock is
- * dropped, so other threads do not wait on munmap). */
+ * first under pressure). Capped at 1.5 times, batches of 30000 to 60000
+ * matrices of 4 x 4 faulted again (1.0 against 0.58 ms per call). Blocks
+ * that have waited more than LUCY_CACHE_SLOTS requests are released first
+ * (unmapped after the lock is dropped, so other threads do not wait on
+ * munmap). */
 static void *lucy_cache_take(size_t length, size_t *have_out)
 {
     void *found = NULL;

@@ -5,11 +5,12 @@ page on its first write (a third of lu_factor's time at 20000 x 16 x 16), and
 glibc maps every block of 32 MiB or more afresh and unmaps it when it is
 freed, and returns smaller ones to the kernel once twice the largest is free
 at the top of its heap (lu's L and U), so a loop that factors a new batch
-each step pays that again on every call. lucy's outputs
-of at least 4 MiB therefore come from its own allocator (``_output_cache.h``),
-which keeps the memory of freed outputs, up to a limit, for the next call of
-the same or a somewhat smaller size, marked MADV_FREE so the kernel can still reclaim it under
-memory pressure. Intermediate arrays and other libraries' arrays are untouched.
+each step pays that again on every call. lucy's outputs of at least 4 MiB
+therefore come from its own allocator (``_output_cache.h``), which keeps the
+memory of freed outputs, up to a limit, for later calls of the same or a
+somewhat smaller size, marked MADV_FREE so the kernel can still reclaim it
+under memory pressure. Intermediate arrays and other libraries' arrays are
+untouched.
 """
 
 import math
@@ -76,10 +77,10 @@ def empty_cache():
     they are freed, so that a later call of the same or a somewhat smaller
     size reuses it without the page faults and the kernel's zeroing of fresh
     memory (a loop that factors a new 20000 x 16 x 16 batch each step runs
-    about 1.5x faster). At most 1 GiB, and at most an eighth of the RAM, is kept, in at
-    most 8 blocks; the kernel may reclaim it at any time under memory
-    pressure (it is marked ``MADV_FREE``), and a block that the next 8 large
-    outputs do not take is released. The environment variable
+    about 1.5x faster). At most 1 GiB, and at most an eighth of the RAM, is
+    kept, in at most 8 blocks; the kernel may reclaim it at any time under
+    memory pressure (it is marked ``MADV_FREE``), and a block that the next 8
+    large outputs do not take is released. The environment variable
     ``LUCY_OUTPUT_CACHE_BYTES``, read when lucy is imported, sets the limit
     (0 keeps nothing). This function gives everything kept back to the
     operating system now, like ``torch.cuda.empty_cache``.
