@@ -352,17 +352,66 @@ LUCY_LANES_TARGET static int lucy_lanes_getrs_##SUFFIX(                        \
     }                                                                          \
 }
 
+/* A square C-order matrix of 4 to 64 kB into a column-major one: copied
+ * as it is, then transposed in place (lucy_lanes_transpose_square_*).
+ * Why: the transposing copy fills each destination line piecemeal, 32 bytes
+ * at a time across many lines that are not in cache yet, and stalls on
+ * them; a plain copy fills line after line (in a harness an element-wise
+ * copy did as well as memcpy), and the transpose then runs in L1.
+ * lu_factor, one thread, ms, transposing copy -> copy then transpose:
+ * complex128 20000 x 16 x 16 32.3 -> 29.6, 1000 x 48 x 48 21.2 -> 18.3;
+ * float64 5000 x 32 x 32 17.4 -> 15.2, 2000 x 64 x 64 36.0 -> 30.9; float32
+ * 2000 x 64 x 64 22.0 -> 19.2. Below 4 kB it was slower (float64 16 x 16
+ * 11.9 -> 12.7 ms); at 96 x 96 float64 (72 kB) equal. The copy is a string
+ * copy (`rep movsb`), not memcpy: glibc's memcpy copies with vector moves
+ * below 4 kB, which made float64 16 x 16 17.8 ms; other C libraries differ. */
+#define LUCY_COPY_THEN_TRANSPOSE(m, n, rs, ldd, size)                          \
+    ((m) == (n) && (ldd) == (m) && (rs) == (n) * (ptrdiff_t)(size)             \
+     && (m) * (n) * (ptrdiff_t)(size) >= 4096                                  \
+     && (m) * (n) * (ptrdiff_t)(size) <= 65536)
+
+static inline void lucy_copy_bytes(void *dst, const void *src, size_t bytes)
+{
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(bytes) : : "memory");
+}
+
 /* Copy a row-major m x n matrix (rows src + i*rs, contiguous) into
  * column-major dst (ld ldd), m and n multiples of 4, in 4 x 4 register
  * transposes, 8 x 8 tiles at a time (32 x 32 tiles thrashed L1's sets at
  * n = 256: 40% slower). The element-by-element transposing copy was 15% of
  * lu_factor's time at 200 x 256 x 256. */
 #define LUCY_DEFINE_LOAD_TRANSPOSED(SUFFIX, T, VT, VTU)                        \
+/* A square n x n matrix, row-major at a, becomes column-major in place: the  \
+   4 x 4 blocks (i, j) and (j, i) trade places, each transposed. */           \
+LUCY_LANES_TARGET static void lucy_lanes_transpose_square_##SUFFIX(T *a, ptrdiff_t n) \
+{                                                                              \
+    VT in[4], out[4], in2[4], out2[4];                                         \
+    for (ptrdiff_t i = 0; i < n; i += 4)                                       \
+        for (ptrdiff_t j = i; j < n; j += 4) {                                 \
+            for (int r = 0; r < 4; r++) {                                      \
+                in[r] = *(const VTU *)(a + (i + r) * n + j);                   \
+                in2[r] = *(const VTU *)(a + (j + r) * n + i);                  \
+            }                                                                  \
+            lucy_lanes_transpose_##SUFFIX(in, out);                            \
+            lucy_lanes_transpose_##SUFFIX(in2, out2);                          \
+            for (int r = 0; r < 4; r++) {                                      \
+                *(VTU *)(a + (j + r) * n + i) = out[r];                        \
+                if (j != i)                                                    \
+                    *(VTU *)(a + (i + r) * n + j) = out2[r];                   \
+            }                                                                  \
+        }                                                                      \
+}                                                                              \
+                                                                               \
 LUCY_LANES_TARGET static void lucy_lanes_load_transposed_##SUFFIX(             \
     const char *src, ptrdiff_t rs, ptrdiff_t m, ptrdiff_t n, T *dst,           \
     ptrdiff_t ldd)                                                             \
 {                                                                              \
     VT in[4], out[4];                                                          \
+    if (LUCY_COPY_THEN_TRANSPOSE(m, n, rs, ldd, sizeof(T))) {                  \
+        lucy_copy_bytes(dst, src, (size_t)(m * n) * sizeof(T));                \
+        lucy_lanes_transpose_square_##SUFFIX(dst, n);                          \
+        return;                                                                \
+    }                                                                          \
     for (ptrdiff_t i0 = 0; i0 < m; i0 += 8)                                   \
         for (ptrdiff_t j0 = 0; j0 < n; j0 += 8)                               \
             for (ptrdiff_t i = i0; i < m && i < i0 + 8; i += 4)               \
@@ -390,6 +439,26 @@ LUCY_DEFINE_LANES_GETRS(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask)
 LUCY_DEFINE_LOAD_TRANSPOSED(d, double, lucy_vd, lucy_vd_unaligned)
 LUCY_DEFINE_LOAD_TRANSPOSED(s, float, lucy_vs, lucy_vs_unaligned)
 
+/* lucy_lanes_transpose_square_d for complex128 (n even): 2 x 2 blocks, a
+ * register holding two complex elements. */
+LUCY_LANES_TARGET static void lucy_lanes_transpose_square_z(double *a, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i += 2)
+        for (ptrdiff_t j = i; j < n; j += 2) {
+            lucy_vd_unaligned *p0 = (lucy_vd_unaligned *)(a + 2 * (i * n + j));
+            lucy_vd_unaligned *p1 = (lucy_vd_unaligned *)(a + 2 * ((i + 1) * n + j));
+            lucy_vd_unaligned *q0 = (lucy_vd_unaligned *)(a + 2 * (j * n + i));
+            lucy_vd_unaligned *q1 = (lucy_vd_unaligned *)(a + 2 * ((j + 1) * n + i));
+            const lucy_vd r0 = *p0, r1 = *p1, s0 = *q0, s1 = *q1;
+            *q0 = __builtin_shuffle(r0, r1, (lucy_vd_mask){0, 1, 4, 5});
+            *q1 = __builtin_shuffle(r0, r1, (lucy_vd_mask){2, 3, 6, 7});
+            if (j != i) {
+                *p0 = __builtin_shuffle(s0, s1, (lucy_vd_mask){0, 1, 4, 5});
+                *p1 = __builtin_shuffle(s0, s1, (lucy_vd_mask){2, 3, 6, 7});
+            }
+        }
+}
+
 /* The same for complex128 (dst and ldd in interleaved doubles and complex
  * elements), m and n even: a register holds two complex elements, so 2 x 2
  * transposes, 8 x 8 tiles. Element by element it was as slow as the LU at
@@ -398,6 +467,11 @@ LUCY_LANES_TARGET static void lucy_lanes_load_transposed_z(
     const char *src, ptrdiff_t rs, ptrdiff_t m, ptrdiff_t n, double *dst,
     ptrdiff_t ldd)
 {
+    if (LUCY_COPY_THEN_TRANSPOSE(m, n, rs, ldd, 16)) {
+        lucy_copy_bytes(dst, src, (size_t)(m * n) * 16);
+        lucy_lanes_transpose_square_z(dst, n);
+        return;
+    }
     for (ptrdiff_t i0 = 0; i0 < m; i0 += 8)
         for (ptrdiff_t j0 = 0; j0 < n; j0 += 8)
             for (ptrdiff_t i = i0; i < m && i < i0 + 8; i += 2)

@@ -443,3 +443,27 @@ def test_no_read_past_the_last_matrix(n, order, dtype, rng):
     lu, piv = lucy.lu_factor(a, workers=1)
     assert_lu_factor_matches_scipy(a, lu, piv)
     del a
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect via libc")
+@pytest.mark.parametrize("dtype, n", [
+    (np.float32, 28), (np.float32, 32), (np.float32, 128), (np.float32, 132),
+    (np.float64, 20), (np.float64, 24), (np.float64, 88), (np.float64, 92),
+    (np.complex128, 14), (np.complex128, 16), (np.complex128, 64), (np.complex128, 66)])
+def test_square_c_order_copies(dtype, n, rng):
+    # Square C-order matrices of 4 to 64 kB are copied whole and transposed
+    # in place (_small_lanes.h, LUCY_COPY_THEN_TRANSPOSE); these sizes sit on
+    # both sides of each bound. The batch ends at a guard page, and the
+    # input must come out untouched.
+    a, buf = _array_ending_at_a_guard_page((3, n, n), dtype, "C")
+    a[...] = random_matrices((3, n, n), dtype, rng)
+    before = a.copy()
+    for workers in (1, 2):
+        lu, piv = lucy.lu_factor(a, workers=workers)
+        assert_lu_factor_matches_scipy(a, lu, piv)
+        np.testing.assert_array_equal(a, before)
+    # C-order factors: lu_solve copies them into column-major the same way.
+    x = lucy.lu_solve((np.ascontiguousarray(lu), piv), a[:, :, :2])
+    np.testing.assert_allclose(np.einsum("bij,bjk->bik", before, x),
+                               before[:, :, :2], atol=1e-3 if dtype == np.float32 else 1e-9)
+    del a, lu, x
