@@ -136,6 +136,12 @@ def simd_kernels():
     return bool(LUCY_LANES_AVAILABLE and mk.lucy_lanes_usable())
 
 
+def simd_kernels_compiled():
+    """Whether this build holds the AVX2 + FMA kernels at all (GCC on
+    x86-64; see _small_lanes.h), whatever the CPU."""
+    return bool(LUCY_LANES_AVAILABLE)
+
+
 def openmp_enabled():
     """Whether the kernels were compiled with OpenMP."""
     return bool(LUCY_OPENMP_ENABLED)

@@ -43,6 +43,7 @@ def config():
         "lapack_int_bytes": _batch.lapack_int_size(),
         "small_matrix_kernel_max_n": _batch.SMALL_N,
         "simd_kernels": _batch.simd_kernels(),
+        "simd_kernels_compiled": _batch.simd_kernels_compiled(),
         "simd_real_kernel_max_n": _batch.COLUMNS_MAX_N,
         "simd_complex128_kernel_max_n": _batch.COLUMNS_MAX_N_COMPLEX128,
         "output_cache": dict(zip(("blocks", "bytes", "limit"), _outputs.cache_state())),
@@ -63,7 +64,7 @@ def show_config():
     >>> import lucy
     >>> lucy.show_config()  # doctest: +ELLIPSIS
     lucy ...
-      openmp: on...
+      openmp: ...
     """
     c = config()
     print(f"lucy {c['lucy']} (Python {c['python']}, numpy {c['numpy']}, scipy {c['scipy']})")
@@ -78,7 +79,9 @@ def show_config():
           + (f"; AVX2+FMA: float32/float64 up to {simd} x {simd} (rows a multiple of 8/4), "
              f"complex128 up to {simd_z} x {simd_z} (rows even), tiny ones four at a time"
              if c["simd_kernels"] else
-             "; no AVX2+FMA on this CPU: the SIMD kernels are off"))
+             "; no AVX2+FMA on this CPU: the SIMD kernels are off"
+             if c["simd_kernels_compiled"] else
+             "; SIMD kernels not in this build (they need GCC on x86-64)"))
     cache = c["output_cache"]
     print("  output cache: " + (
         f"freed outputs of 4 MiB or more kept for reuse, up to {cache['limit'] / 2**20:.0f} "

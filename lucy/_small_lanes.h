@@ -39,7 +39,11 @@
 #define LUCY_LANES_MAX_N 8
 #define LUCY_LANES_NONFINITE INT32_MIN
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+/* GCC only: the kernels shuffle with __builtin_shuffle, which Clang lacks
+ * (it has __builtin_shufflevector, with constant masks only); a Clang build
+ * uses the portable kernels. x86-64 with 64-bit pointers (not x32), which
+ * lucy_copy_bytes's `rep movsb` operands assume. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__LP64__)
 #define LUCY_LANES_AVAILABLE 1
 
 /* The lane kernels are compiled for AVX2 + FMA (4 doubles per register) and

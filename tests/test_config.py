@@ -24,6 +24,9 @@ def test_show_config(capsys):
     assert "openmp:" in out and "default workers:" in out and "lapack:" in out
     cfg = lucy._config.config()
     assert cfg["lapack_int_bytes"] == 4
+    # The SIMD kernels run only where they were compiled in; the line says which.
+    assert not cfg["simd_kernels"] or cfg["simd_kernels_compiled"]
+    assert ("AVX2+FMA: float32/float64" in out) == cfg["simd_kernels"]
 
 
 def test_get_include_has_pxd():
