@@ -1,6 +1,6 @@
 /*
  * LU with partial pivoting of small real matrices, in place, with every
- * step vectorised down the columns (GCC/Clang vector extensions, compiled
+ * step vectorised down the columns (GCC vector extensions, compiled
  * for AVX2 + FMA like the lane kernels of _small_lanes.h, used only where
  * the CPU has them). Up to LUCY_COLUMNS_GROUP matrices go side by side
  * (lucy_columns_group), and from LUCY_COLUMNS_PAIR_MIN rows on two steps
@@ -40,10 +40,12 @@
  * thread, ms for lu_factor of 1000 x 80 x 80 / 1000 x 96 x 96 / 500 x 128 x
  * 128, getrf -> this kernel: 45 -> 37, 94 -> 60, 68 -> 75. */
 #define LUCY_COLUMNS_MAX_N 96
-/* The same for complex128 (one step per pass, so less gain): ms for 2000
- * matrices, one thread, scalar kernel or getrf -> this kernel: 32 x 32:
- * 36 -> 19, 48 x 48: 64 -> 59, 64 x 64: 114 -> 118. */
-#define LUCY_COLUMNS_MAX_N_Z 48
+/* The same for complex128. lu_factor, one thread, ms, zgetrf -> this kernel
+ * (since C-order inputs up to 64 kB are copied whole, see _small_lanes.h):
+ * 2000 x 56 x 56 71.8 -> 53.8, 2000 x 64 x 64 98.8 -> 88.1, 1000 x 72 x 72
+ * 68.5 -> 54.3, 1000 x 80 x 80 86.9 -> 71.7, 500 x 96 x 96 67.2 -> 58.3, but
+ * 200 x 128 x 128 51.1 -> 61.8. (Before that copy, 64 x 64 was 114 -> 118.) */
+#define LUCY_COLUMNS_MAX_N_Z 96
 #define LUCY_COLUMNS_WIDTH_D 4
 #define LUCY_COLUMNS_WIDTH_S 8
 /* Most matrices factored side by side by one call (see lucy_columns_group). */

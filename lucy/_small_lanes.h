@@ -1,7 +1,7 @@
 /*
  * LU with partial pivoting of FOUR small square real matrices at once, one
- * matrix per SIMD lane (GCC/Clang vector extensions; no intrinsics, so it
- * builds for any target and the compiler picks the instruction set).
+ * matrix per SIMD lane (GCC vector extensions and a few AVX2 intrinsics;
+ * built for x86-64 by GCC only, see LUCY_LANES_AVAILABLE).
  *
  * Why: a single n <= 8 LU is a chain of dependent steps (pivot search, row
  * swap, reciprocal, update) and runs at the latency of that chain, not at

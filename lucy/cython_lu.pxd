@@ -33,7 +33,7 @@
 # number of threads (also inside your own ``prange``) on separate outputs;
 # none touches global state or Python objects, and all are ``noexcept
 # nogil``. Matrices that lucy's own kernels do not take (larger than 32 x 32,
-# except float32/float64 up to 96 x 96 and complex128 up to 48 x 48 on CPUs
+# except float32, float64 and complex128 up to 96 x 96 on CPUs
 # with AVX2 + FMA; README.md has the rule) go to SciPy's LAPACK, whose BLAS may
 # run its own threads: when you call lucy from your own parallel loop, keep
 # BLAS at one thread (for example ``threadpoolctl.threadpool_limits(1,

@@ -144,7 +144,7 @@ class TestKernelPaths:
     against SciPy: the four-matrix SIMD lanes (float32, float64 and
     complex128 n <= 8, batches of four and more), the vectorised kernel
     (float32/float64 with M a multiple of the register width, sides up to
-    96; complex128 with M even, up to 48), the scalar kernel (other sides up to
+    96; complex128 with M even, up to 96), the scalar kernel (other sides up to
     32) and LAPACK (larger)."""
 
     @pytest.mark.parametrize("n", [2, 3, 4, 5, 8])
