@@ -456,8 +456,8 @@ LUCY_ALWAYS_INLINE void lucy_columns_update2_z(
 }
 
 /* Rows j and p of all n columns, each element as one 16-byte (re, im)
- * move: part by part it was 2.7% slower at 16 x 16 (778 -> 800 ns per
- * matrix) and 4% at 32 x 32. */
+ * move. Part by part, the kernel took 800 ns a matrix at 16 x 16 against
+ * 778, and 4605 ns at 32 x 32 against 4420. */
 LUCY_ALWAYS_INLINE void lucy_columns_swap_z(ptrdiff_t n, double *a, ptrdiff_t lda,
                                             ptrdiff_t j, ptrdiff_t p)
 {

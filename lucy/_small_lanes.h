@@ -443,6 +443,15 @@ LUCY_DEFINE_LANES_GETRS(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask)
 LUCY_DEFINE_LOAD_TRANSPOSED(d, double, lucy_vd, lucy_vd_unaligned)
 LUCY_DEFINE_LOAD_TRANSPOSED(s, float, lucy_vs, lucy_vs_unaligned)
 
+/* A 2 x 2 block of complex128 elements transposed in registers: rows r0, r1
+ * (two elements each) in, columns out (*c0 the first, *c1 the second). */
+LUCY_ALWAYS_INLINE void lucy_lanes_transpose2_z(lucy_vd r0, lucy_vd r1,
+                                                lucy_vd *c0, lucy_vd *c1)
+{
+    *c0 = __builtin_shuffle(r0, r1, (lucy_vd_mask){0, 1, 4, 5});
+    *c1 = __builtin_shuffle(r0, r1, (lucy_vd_mask){2, 3, 6, 7});
+}
+
 /* lucy_lanes_transpose_square_d for complex128 (n even): 2 x 2 blocks, a
  * register holding two complex elements. */
 LUCY_LANES_TARGET static void lucy_lanes_transpose_square_z(double *a, ptrdiff_t n)
@@ -454,11 +463,14 @@ LUCY_LANES_TARGET static void lucy_lanes_transpose_square_z(double *a, ptrdiff_t
             lucy_vd_unaligned *q0 = (lucy_vd_unaligned *)(a + 2 * (j * n + i));
             lucy_vd_unaligned *q1 = (lucy_vd_unaligned *)(a + 2 * ((j + 1) * n + i));
             const lucy_vd r0 = *p0, r1 = *p1, s0 = *q0, s1 = *q1;
-            *q0 = __builtin_shuffle(r0, r1, (lucy_vd_mask){0, 1, 4, 5});
-            *q1 = __builtin_shuffle(r0, r1, (lucy_vd_mask){2, 3, 6, 7});
+            lucy_vd c0, c1;
+            lucy_lanes_transpose2_z(r0, r1, &c0, &c1);
+            *q0 = c0;
+            *q1 = c1;
             if (j != i) {
-                *p0 = __builtin_shuffle(s0, s1, (lucy_vd_mask){0, 1, 4, 5});
-                *p1 = __builtin_shuffle(s0, s1, (lucy_vd_mask){2, 3, 6, 7});
+                lucy_lanes_transpose2_z(s0, s1, &c0, &c1);
+                *p0 = c0;
+                *p1 = c1;
             }
         }
 }
@@ -480,12 +492,12 @@ LUCY_LANES_TARGET static void lucy_lanes_load_transposed_z(
         for (ptrdiff_t j0 = 0; j0 < n; j0 += 8)
             for (ptrdiff_t i = i0; i < m && i < i0 + 8; i += 2)
                 for (ptrdiff_t j = j0; j < n && j < j0 + 8; j += 2) {
-                    const lucy_vd r0 = *(const lucy_vd_unaligned *)(src + i * rs + j * 16);
-                    const lucy_vd r1 = *(const lucy_vd_unaligned *)(src + (i + 1) * rs + j * 16);
-                    *(lucy_vd_unaligned *)(dst + 2 * (i + j * ldd)) =
-                        __builtin_shuffle(r0, r1, (lucy_vd_mask){0, 1, 4, 5});
-                    *(lucy_vd_unaligned *)(dst + 2 * (i + (j + 1) * ldd)) =
-                        __builtin_shuffle(r0, r1, (lucy_vd_mask){2, 3, 6, 7});
+                    lucy_vd c0, c1;
+                    lucy_lanes_transpose2_z(
+                        *(const lucy_vd_unaligned *)(src + i * rs + j * 16),
+                        *(const lucy_vd_unaligned *)(src + (i + 1) * rs + j * 16), &c0, &c1);
+                    *(lucy_vd_unaligned *)(dst + 2 * (i + j * ldd)) = c0;
+                    *(lucy_vd_unaligned *)(dst + 2 * (i + (j + 1) * ldd)) = c1;
                 }
 }
 
