@@ -569,6 +569,7 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     status goes to info[i - start]. Matrices for the vectorised kernel are
     factored in groups, side by side."""
     cdef Py_ssize_t i, q, count = 0
+    cdef bint finite
     # (a complex128 matrix takes the room of a real one twice as tall)
     cdef Py_ssize_t rows = 2 * m if lapack_t is cython.doublecomplex else m
     cdef Py_ssize_t group = mk.lucy_columns_group(rows, n) if mk.columns_fit(tag, m, n) else 0
@@ -581,9 +582,11 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     for i in range(start, stop):
         a = <lapack_t*>at(b, lu, i)
         status = info + (i - start)
-        if not in_place:
-            mk.load_fortran(at(b, src, i), rs, cs, a, m, n, lda)
-        if check_finite and not mk.all_finite(a, m, n, lda):
+        if in_place:
+            finite = not check_finite or mk.all_finite(a, m, n, lda)
+        else:
+            finite = mk.load_fortran(at(b, src, i), rs, cs, a, m, n, lda, check_finite)
+        if not finite:
             status[0] = NONFINITE
             continue
         if group == 0:
@@ -725,9 +728,9 @@ cdef bint load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
     for t in prange(ntiles, num_threads=num_threads, schedule='static'):
         c0 = t * BLOCK_NB
         cw = BLOCK_NB if c0 + BLOCK_NB <= n else n - c0
-        mk.load_fortran(src + c0 * ops[0].col_stride, ops[0].row_stride,
-                        ops[0].col_stride, dst + c0 * lda, m, cw, lda)
-        if check_finite and not mk.all_finite(dst + c0 * lda, m, cw, lda):
+        if not mk.load_fortran(src + c0 * ops[0].col_stride, ops[0].row_stride,
+                               ops[0].col_stride, dst + c0 * lda, m, cw, lda,
+                               check_finite):
             nonfinite_tiles += 1
     return nonfinite_tiles == 0
 
@@ -892,13 +895,15 @@ cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
     cdef int32_t* status = <int32_t*>at(b, info, i)
     cdef lapack_t* a = work
     cdef Py_ssize_t lda = m
+    cdef bint finite = True
     if not factor and src.row_stride == sz and src.col_stride % sz == 0 and src.col_stride >= m * sz:
         a = <lapack_t*>at(b, src, i)     # already column-major: read in place
         lda = src.col_stride // sz
     else:
-        mk.load_fortran(at(b, src, i), src.row_stride, src.col_stride, work, m, n, m)
+        finite = mk.load_fortran(at(b, src, i), src.row_stride, src.col_stride, work,
+                                 m, n, m, factor and check_finite)
     if factor:
-        if check_finite and not mk.all_finite(work, m, n, m):
+        if not finite:
             status[0] = NONFINITE
             return
         status[0] = factor_matrix(m, n, work, m, piv, inner_threads)
@@ -1094,9 +1099,9 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
     else:
         a_out[0] = lu_work
         lda_out[0] = m
-        mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, lu_work, m, m, m)
+        mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, lu_work, m, m, m, False)
     if not in_place:
-        mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa, m, nrhs, ldx)
+        mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa, m, nrhs, ldx, False)
     if check_finite and not (mk.all_finite(a_out[0], m, m, lda_out[0])
                              and mk.all_finite(xa, m, nrhs, ldx)):
         (<int32_t*>at(b, info, i))[0] = NONFINITE

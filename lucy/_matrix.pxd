@@ -33,13 +33,13 @@ cdef extern from "_simd_columns.h" nogil:
     void lucy_columns_getf2_d(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               double** a, Py_ssize_t lda, int32_t** piv,
                               int32_t* info)
-    void lucy_lanes_load_transposed_d(const char* src, Py_ssize_t rs,
+    bint lucy_lanes_load_transposed_d(const char* src, Py_ssize_t rs,
                                       Py_ssize_t m, Py_ssize_t n, double* dst,
                                       Py_ssize_t ldd)
-    void lucy_lanes_load_transposed_s(const char* src, Py_ssize_t rs,
+    bint lucy_lanes_load_transposed_s(const char* src, Py_ssize_t rs,
                                       Py_ssize_t m, Py_ssize_t n, float* dst,
                                       Py_ssize_t ldd)
-    void lucy_lanes_load_transposed_z(const char* src, Py_ssize_t rs,
+    bint lucy_lanes_load_transposed_z(const char* src, Py_ssize_t rs,
                                       Py_ssize_t m, Py_ssize_t n, double* dst,
                                       Py_ssize_t ldd)
     void lucy_columns_getf2_s(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
@@ -89,51 +89,56 @@ cdef inline bint all_finite(const lapack_t* a, Py_ssize_t m, Py_ssize_t n,
         return (acc32 >> 31) == 0
 
 
-cdef inline void load_fortran(const char* src, Py_ssize_t row_stride,
+cdef inline bint load_fortran(const char* src, Py_ssize_t row_stride,
                               Py_ssize_t col_stride, lapack_t* dst,
-                              Py_ssize_t m, Py_ssize_t n,
-                              Py_ssize_t ldd) noexcept nogil:
+                              Py_ssize_t m, Py_ssize_t n, Py_ssize_t ldd,
+                              bint check_finite) noexcept nogil:
     """Copy an m x n matrix given by byte strides (any sign, any order) into
-    column-major ``dst`` with leading dimension ``ldd``.
+    column-major ``dst`` with leading dimension ``ldd``. Returns False if
+    ``check_finite`` and the matrix holds inf or NaN, else True.
 
-    Tiled so that transposing large matrices walks both sides in cache-sized
+    The register-transposing copies of C-order matrices check on their
+    registers; the others check the copy afterwards (``all_finite``). Large
+    transposes are tiled, so that both sides are walked in cache-sized
     blocks instead of striding through a whole column per element."""
     cdef Py_ssize_t i, j, i0, j0, i1, j1
     cdef Py_ssize_t TILE = 32
     cdef const char* col
+    cdef bint finite
     if ((lapack_t is double or lapack_t is float)
             and col_stride == <Py_ssize_t>sizeof(lapack_t) and m % 4 == 0
             and n % 4 == 0 and lucy_lanes_usable()):
         # Rows contiguous (C order): 4 x 4 register transposes.
         if lapack_t is double:
-            lucy_lanes_load_transposed_d(src, row_stride, m, n, dst, ldd)
+            finite = lucy_lanes_load_transposed_d(src, row_stride, m, n, dst, ldd)
         else:
-            lucy_lanes_load_transposed_s(src, row_stride, m, n, dst, ldd)
-        return
+            finite = lucy_lanes_load_transposed_s(src, row_stride, m, n, dst, ldd)
+        return finite or not check_finite
     if (lapack_t is cython.doublecomplex and col_stride == <Py_ssize_t>sizeof(lapack_t)
             and m % 2 == 0 and n % 2 == 0 and lucy_lanes_usable()):
         # Rows contiguous (C order): 2 x 2 register transposes.
-        lucy_lanes_load_transposed_z(src, row_stride, m, n, <double*>dst, ldd)
-        return
+        finite = lucy_lanes_load_transposed_z(src, row_stride, m, n, <double*>dst, ldd)
+        return finite or not check_finite
     if row_stride == <Py_ssize_t>sizeof(lapack_t) or (m <= TILE and n <= TILE):
         # Columns contiguous, or the whole matrix fits a tile: one pass.
         for j in range(n):
             col = src + j * col_stride
             for i in range(m):
                 dst[i + j * ldd] = (<const lapack_t*>(col + i * row_stride))[0]
-        return
-    j0 = 0
-    while j0 < n:
-        j1 = j0 + TILE if j0 + TILE < n else n
-        i0 = 0
-        while i0 < m:
-            i1 = i0 + TILE if i0 + TILE < m else m
-            for j in range(j0, j1):
-                col = src + j * col_stride
-                for i in range(i0, i1):
-                    dst[i + j * ldd] = (<const lapack_t*>(col + i * row_stride))[0]
-            i0 = i1
-        j0 = j1
+    else:
+        j0 = 0
+        while j0 < n:
+            j1 = j0 + TILE if j0 + TILE < n else n
+            i0 = 0
+            while i0 < m:
+                i1 = i0 + TILE if i0 + TILE < m else m
+                for j in range(j0, j1):
+                    col = src + j * col_stride
+                    for i in range(i0, i1):
+                        dst[i + j * ldd] = (<const lapack_t*>(col + i * row_stride))[0]
+                i0 = i1
+            j0 = j1
+    return not check_finite or all_finite(dst, m, n, ldd)
 
 
 cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,

@@ -154,7 +154,7 @@ cdef int factor_one(Py_ssize_t m, Py_ssize_t n, lapack_t* a, Py_ssize_t rs,
         own = work = <char*>malloc(factor_work_size(a, m, n))
         if own == NULL:
             return LU_NO_MEMORY
-    mk.load_fortran(<const char*>a, rs * sz, cs * sz, <lapack_t*>work, m, n, m)
+    mk.load_fortran(<const char*>a, rs * sz, cs * sz, <lapack_t*>work, m, n, m, False)
     info = factor_cm(m, n, <lapack_t*>work, m, piv, factor_ipiv_scratch(a, work, m, n))
     mk.store_strided(<lapack_t*>work, m, n, m, <char*>a, rs * sz, cs * sz)
     free(own)
@@ -298,11 +298,11 @@ cdef int solve_one(int trans, Py_ssize_t n, Py_ssize_t nrhs, const lapack_t* lu,
         return BAD_PIVOT
     if lda == 0:
         fa = <lapack_t*>work
-        mk.load_fortran(<const char*>lu, lu_rs * sz, lu_cs * sz, fa, n, n, n)
+        mk.load_fortran(<const char*>lu, lu_rs * sz, lu_cs * sz, fa, n, n, n, False)
         lda = n
     if ldb == 0:
         x = <lapack_t*>(work + off_b)
-        mk.load_fortran(<const char*>b, b_rs * sz, b_cs * sz, x, n, nrhs, n)
+        mk.load_fortran(<const char*>b, b_rs * sz, b_cs * sz, x, n, nrhs, n, False)
     getrs(tr, <lapack_int>n, <lapack_int>nrhs, fa, <lapack_int>lda, ipiv, x,
           <lapack_int>(ldb if ldb > 0 else n), &linfo)
     if ldb == 0:
@@ -407,7 +407,7 @@ cdef int unpack(Py_ssize_t m, Py_ssize_t n, const lapack_t* lu, Py_ssize_t lu_rs
             if own == NULL:
                 return LU_NO_MEMORY
             work = own
-        mk.load_fortran(<const char*>lu, lu_rs * sz, lu_cs * sz, <lapack_t*>work, m, n, m)
+        mk.load_fortran(<const char*>lu, lu_rs * sz, lu_cs * sz, <lapack_t*>work, m, n, m, False)
         src = <const lapack_t*>work
         ld = m
     if l != NULL:

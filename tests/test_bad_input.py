@@ -191,6 +191,33 @@ class TestNonFinite:
         for o, r in zip(outs, refs):
             np.testing.assert_array_equal(o[[0, 2]], r)
 
+    # C-order matrices are checked on the registers of the copy into the
+    # output: square 4-64 kB ones on the in-place transpose after a plain copy
+    # (diagonal blocks, and blocks above and below it), the others on the
+    # transposing copy; Fortran-order ones after their copy.
+    @pytest.mark.parametrize("dtype,shape,order", [
+        (np.complex128, (16, 16), "C"), (np.complex128, (64, 64), "C"),
+        (np.complex128, (66, 66), "C"), (np.complex128, (6, 4), "C"),
+        (np.float64, (16, 16), "C"), (np.float64, (24, 24), "C"),
+        (np.float64, (100, 100), "C"), (np.float64, (12, 8), "C"),
+        (np.float32, (32, 32), "C"), (np.float32, (16, 8), "C"),
+        (np.float64, (24, 24), "F"), (np.complex128, (16, 16), "F"),
+    ])
+    def test_every_element_checked_on_the_copy(self, dtype, shape, order):
+        m, n = shape
+        rows = sorted({i for i in (0, 1, 2, 3, 5, m // 2, m - 3, m - 1) if i < m})
+        cols = sorted({j for j in (0, 1, 2, 3, 5, n // 2, n - 3, n - 1) if j < n})
+        good = np.asarray(well_conditioned((2, m, n), dtype, seed=m + n), order=order)
+        pattern = r"must not contain infs or NaNs \(first at batch index \(1,\)\)"
+        for i in rows:
+            for j in cols:
+                a = good.copy(order=order)
+                a[1, i, j] = np.nan if dtype != np.complex128 else complex(0, np.inf)
+                for func in (lucy.lu_factor, lucy.lu):
+                    with pytest.raises(ValueError, match=pattern):
+                        func(a)
+        lucy.lu_factor(good)   # and a finite batch passes
+
     @pytest.mark.parametrize("pos", [(0, 0), (599, 599), (300, 130)])
     def test_large_matrices_checked_while_copied(self, pos):
         # Fewer 600 x 600 matrices than threads: all threads copy each one
