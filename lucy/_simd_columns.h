@@ -15,9 +15,11 @@
  * The arithmetic is LAPACK ?getf2's: the pivot is the FIRST entry of largest
  * |x| (ties keep the upper row, as i?amax does), the column is scaled by the
  * reciprocal unless the pivot is below the safe minimum, and the update
- * subtracts l * u (a multiply, then a subtraction: -std=c11 keeps GCC from
- * fusing them, so every path of lucy's rounds the same way). So pivots equal
- * LAPACK's and factors agree to rounding.
+ * subtracts l * u: for real types a multiply, then a subtraction (-std=c11
+ * keeps GCC from fusing them), as the lane and scalar kernels do; for
+ * complex128 as fused multiply-adds, except on the square shapes it shares
+ * with the lane kernel (lucy_columns_getf2_z). So pivots equal LAPACK's and
+ * factors agree to rounding.
  *
  * Entry points (call only where lucy_lanes_usable() is true):
  *   lucy_columns_getf2_d / _s (count, m, n, a[count], lda, piv[count],
@@ -313,6 +315,21 @@ LUCY_ALWAYS_INLINE lucy_vd lucy_columns_swap_pairs_z(lucy_vd v)
     return __builtin_shuffle(v, (lucy_vd_mask){1, 0, 3, 2});
 }
 
+/* x - l t for complex t, two rows a register; sr holds tr in every lane, si
+ * (-ti, ti, -ti, ti). Unfused: x - (l tr + swap(l) si), how LAPACK's
+ * reference and lucy's other kernels round. Fused: (x - l tr) - swap(l) si,
+ * each a fused multiply-subtract: 16 x 16 complex128 matrices, 787 -> 627
+ * ns each (the update's chains are half as long and it issues half the
+ * arithmetic); see lucy_columns_getf2_z for where each is used. */
+LUCY_LANES_TARGET LUCY_ALWAYS_INLINE lucy_vd lucy_columns_msub_z(
+    lucy_vd x, lucy_vd l, lucy_vd sr, lucy_vd si, const int fused)
+{
+    if (!fused)
+        return x - (l * sr + lucy_columns_swap_pairs_z(l) * si);
+    const __m256d t = _mm256_fnmadd_pd((__m256d)l, (__m256d)sr, (__m256d)x);
+    return (lucy_vd)_mm256_fnmadd_pd((__m256d)lucy_columns_swap_pairs_z(l), (__m256d)si, t);
+}
+
 /* (xr + i xi) / (yr + i yi), Smith's method. */
 LUCY_ALWAYS_INLINE void lucy_columns_div_z(double xr, double xi, double yr,
                                            double yi, double *qr, double *qi)
@@ -366,8 +383,9 @@ LUCY_ALWAYS_INLINE ptrdiff_t lucy_columns_search_z(
 
 /* Column j's multipliers, rows j+1..m-1: times 1/pivot, or divided by the
    pivot where |pivot| (|re| + |im|) is below the safe minimum. */
-LUCY_ALWAYS_INLINE void lucy_columns_scale_z(ptrdiff_t m, double *col,
-                                             ptrdiff_t j, double best)
+LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_scale_z(ptrdiff_t m, double *col,
+                                                               ptrdiff_t j, double best,
+                                                               const int fused)
 {
     const lucy_vd_mask row_of_lane = {0, 0, 1, 1};
     const ptrdiff_t c1 = (j + 1) & -2;
@@ -379,7 +397,10 @@ LUCY_ALWAYS_INLINE void lucy_columns_scale_z(ptrdiff_t m, double *col,
         const lucy_vd sr = (lucy_vd){0} + rr, si = (lucy_vd){-ri, ri, -ri, ri};
         for (ptrdiff_t c = c1; c < m; c += 2) {
             const lucy_vd x = *(lucy_vd_unaligned *)(col + 2 * c);
-            const lucy_vd y = x * sr + lucy_columns_swap_pairs_z(x) * si;
+            const lucy_vd y = fused
+                ? (lucy_vd)_mm256_fmadd_pd((__m256d)x, (__m256d)sr,
+                                           (__m256d)(lucy_columns_swap_pairs_z(x) * si))
+                : x * sr + lucy_columns_swap_pairs_z(x) * si;
             *(lucy_vd_unaligned *)(col + 2 * c) = c == c1 ? lucy_columns_pick_d(keep, x, y) : y;
         }
     } else {
@@ -388,9 +409,9 @@ LUCY_ALWAYS_INLINE void lucy_columns_scale_z(ptrdiff_t m, double *col,
     }
 }
 
-LUCY_ALWAYS_INLINE void lucy_columns_update1_z(
+LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_update1_z(
     ptrdiff_t m, double *a, ptrdiff_t lda, ptrdiff_t j, ptrdiff_t c_begin,
-    ptrdiff_t c_end)
+    ptrdiff_t c_end, const int fused)
 {
     const lucy_vd_mask row_of_lane = {0, 0, 1, 1};
     const ptrdiff_t c1 = (j + 1) & -2;
@@ -403,7 +424,7 @@ LUCY_ALWAYS_INLINE void lucy_columns_update1_z(
         for (ptrdiff_t c = c1; c < m; c += 2) {
             const lucy_vd l = *(const lucy_vd_unaligned *)(col + 2 * c);
             const lucy_vd x = *(lucy_vd_unaligned *)(other + 2 * c);
-            const lucy_vd y = x - (l * sr + lucy_columns_swap_pairs_z(l) * si);
+            const lucy_vd y = lucy_columns_msub_z(x, l, sr, si, fused);
             *(lucy_vd_unaligned *)(other + 2 * c) = c == c1 ? lucy_columns_pick_d(keep, x, y) : y;
         }
     }
@@ -412,19 +433,21 @@ LUCY_ALWAYS_INLINE void lucy_columns_update1_z(
 /* Steps j and j+1's updates of columns [c_begin, c_end) in one pass, as
  * lucy_columns_update2_d: row j+1 takes step j's update and becomes U's, rows
  * j+2..m-1 take both, with the same operations in the same order as two
- * rank-1 updates (the same bits), one load and one store per element. */
-LUCY_ALWAYS_INLINE void lucy_columns_update2_z(
+ * rank-1 updates (the same bits), one load and one store per element.
+ * j_even (a constant at each call) says where rows j and j+1 sit: j even,
+ * both in one register (row j+1 in its upper half); j odd, row j+1 opens the
+ * next register. With it known, the masks and the broadcasts of row j+1 are
+ * constants: taken from the parity at run time, GCC rebuilt a vpermd index
+ * per column, and that prologue was a third of the kernel's time at 16 x 16. */
+LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_update2_z_at(
     ptrdiff_t m, double *a, ptrdiff_t lda, ptrdiff_t j, ptrdiff_t c_begin,
-    ptrdiff_t c_end)
+    ptrdiff_t c_end, const int j_even, const int fused)
 {
-    const lucy_vd_mask row_of_lane = {0, 0, 1, 1};
     const lucy_vd sign = {-1, 1, -1, 1};
-    const ptrdiff_t c1 = (j + 1) & -2;      /* register of row j+1 */
-    const ptrdiff_t c2 = (j + 2) & -2;      /* register of row j+2 */
-    const lucy_vd_mask keep0 = (lucy_vd_mask)(row_of_lane <= (int64_t)(j - c1));
-    const lucy_vd_mask keep1 = (lucy_vd_mask)(row_of_lane <= (int64_t)(j + 1 - c2));
-    const int64_t t1 = 2 * (j + 1 - c1);    /* first double of row j+1 in its register */
-    const lucy_vd_mask re1 = (lucy_vd_mask){0} + t1, im1 = (lucy_vd_mask){0} + (t1 + 1);
+    const ptrdiff_t c1 = j_even ? j : j + 1;    /* register of row j+1 */
+    const ptrdiff_t c2 = j_even ? j + 2 : j + 1;/* register of row j+2 */
+    /* Lanes of register c1 that hold row j (already U's) when j is even. */
+    const lucy_vd_mask row_j_lanes = {-(int64_t)j_even, -(int64_t)j_even, 0, 0};
     const double *col0 = a + 2 * j * lda, *col1 = a + 2 * (j + 1) * lda;
     const lucy_vd l0_1 = *(const lucy_vd_unaligned *)(col0 + 2 * c1);
     const lucy_vd l0_2 = *(const lucy_vd_unaligned *)(col0 + 2 * c2);
@@ -433,26 +456,46 @@ LUCY_ALWAYS_INLINE void lucy_columns_update2_z(
         double *other = a + 2 * cc * lda;
         const double tr = other[2 * j], ti = other[2 * j + 1];
         const lucy_vd sr0 = (lucy_vd){0} + tr, si0 = (lucy_vd){-ti, ti, -ti, ti};
-        lucy_vd x = *(lucy_vd_unaligned *)(other + 2 * c1);
-        lucy_vd y = lucy_columns_pick_d(keep0, x, x - (l0_1 * sr0 + lucy_columns_swap_pairs_z(l0_1) * si0));
-        const lucy_vd sr1 = __builtin_shuffle(y, re1);
-        const lucy_vd si1 = __builtin_shuffle(y, im1) * sign;
-        if (c2 != c1) {
+        const lucy_vd x = *(lucy_vd_unaligned *)(other + 2 * c1);
+        lucy_vd y = lucy_columns_msub_z(x, l0_1, sr0, si0, fused);
+        lucy_vd sr1, si1;
+        if (j_even) {
+            y = lucy_columns_pick_d(row_j_lanes, x, y);
+            sr1 = __builtin_shuffle(y, (lucy_vd_mask){2, 2, 2, 2});
+            si1 = __builtin_shuffle(y, (lucy_vd_mask){3, 3, 3, 3}) * sign;
             *(lucy_vd_unaligned *)(other + 2 * c1) = y;
-            x = *(lucy_vd_unaligned *)(other + 2 * c2);
-            y = x - (l0_2 * sr0 + lucy_columns_swap_pairs_z(l0_2) * si0);
+            const lucy_vd v = *(lucy_vd_unaligned *)(other + 2 * c2);
+            *(lucy_vd_unaligned *)(other + 2 * c2) =
+                lucy_columns_msub_z(lucy_columns_msub_z(v, l0_2, sr0, si0, fused),
+                                    l1_2, sr1, si1, fused);
+        } else {
+            /* Row j+1 is the lower half of register c1 = c2 and keeps step
+               j's update alone. */
+            sr1 = __builtin_shuffle(y, (lucy_vd_mask){0, 0, 0, 0});
+            si1 = __builtin_shuffle(y, (lucy_vd_mask){1, 1, 1, 1}) * sign;
+            const lucy_vd both = lucy_columns_msub_z(y, l1_2, sr1, si1, fused);
+            *(lucy_vd_unaligned *)(other + 2 * c2) =
+                lucy_columns_pick_d((lucy_vd_mask){-1, -1, 0, 0}, y, both);
         }
-        *(lucy_vd_unaligned *)(other + 2 * c2) = lucy_columns_pick_d(
-            keep1, y, y - (l1_2 * sr1 + lucy_columns_swap_pairs_z(l1_2) * si1));
         for (ptrdiff_t c = c2 + 2; c < m; c += 2) {
             const lucy_vd l0 = *(const lucy_vd_unaligned *)(col0 + 2 * c);
             const lucy_vd l1 = *(const lucy_vd_unaligned *)(col1 + 2 * c);
             const lucy_vd v = *(lucy_vd_unaligned *)(other + 2 * c);
             *(lucy_vd_unaligned *)(other + 2 * c) =
-                (v - (l0 * sr0 + lucy_columns_swap_pairs_z(l0) * si0))
-                - (l1 * sr1 + lucy_columns_swap_pairs_z(l1) * si1);
+                lucy_columns_msub_z(lucy_columns_msub_z(v, l0, sr0, si0, fused),
+                                    l1, sr1, si1, fused);
         }
     }
+}
+
+LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_update2_z(
+    ptrdiff_t m, double *a, ptrdiff_t lda, ptrdiff_t j, ptrdiff_t c_begin,
+    ptrdiff_t c_end, const int fused)
+{
+    if (j % 2 == 0)
+        lucy_columns_update2_z_at(m, a, lda, j, c_begin, c_end, 1, fused);
+    else
+        lucy_columns_update2_z_at(m, a, lda, j, c_begin, c_end, 0, fused);
 }
 
 /* Rows j and p of all n columns, each element as one 16-byte (re, im)
@@ -472,9 +515,9 @@ LUCY_ALWAYS_INLINE void lucy_columns_swap_z(ptrdiff_t n, double *a, ptrdiff_t ld
     }
 }
 
-LUCY_LANES_TARGET static void lucy_columns_getf2_z(
+LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_getf2_z_with(
     ptrdiff_t count, ptrdiff_t m, ptrdiff_t n, double *const *aa,
-    ptrdiff_t lda, int32_t *const *pivs, int32_t *infos)
+    ptrdiff_t lda, int32_t *const *pivs, int32_t *infos, const int fused)
 {
     const ptrdiff_t k = m < n ? m : n;
     double best[LUCY_COLUMNS_GROUP], best1[LUCY_COLUMNS_GROUP];
@@ -496,18 +539,18 @@ LUCY_LANES_TARGET static void lucy_columns_getf2_z(
             if (best[q] != 0) {
                 lucy_columns_swap_z(n, aa[q], lda, j, ps[q]);
                 if (j + 1 < m)
-                    lucy_columns_scale_z(m, aa[q] + 2 * j * lda, j, best[q]);
+                    lucy_columns_scale_z(m, aa[q] + 2 * j * lda, j, best[q], fused);
             }
         if (!(all_nonzero && m >= LUCY_COLUMNS_PAIR_MIN_Z && j + 2 < m && j + 1 < k)) {
             for (ptrdiff_t q = 0; q < count; q++)
                 if (best[q] != 0 && j + 1 < m)
-                    lucy_columns_update1_z(m, aa[q], lda, j, j + 1, n);
+                    lucy_columns_update1_z(m, aa[q], lda, j, j + 1, n, fused);
             continue;
         }
         /* Two steps, as in lucy_columns_getf2_d. */
         j += 1;
         for (ptrdiff_t q = 0; q < count; q++)
-            lucy_columns_update1_z(m, aa[q], lda, j - 1, j, j + 1);
+            lucy_columns_update1_z(m, aa[q], lda, j - 1, j, j + 1, fused);
         for (ptrdiff_t q = 0; q < count; q++) {
             ps[q] = lucy_columns_search_z(m, aa[q] + 2 * j * lda, j, &best1[q]);
             pivs[q][j] = (int32_t)ps[q];
@@ -517,14 +560,33 @@ LUCY_LANES_TARGET static void lucy_columns_getf2_z(
         for (ptrdiff_t q = 0; q < count; q++)
             if (best1[q] != 0) {
                 lucy_columns_swap_z(n, aa[q], lda, j, ps[q]);
-                lucy_columns_scale_z(m, aa[q] + 2 * j * lda, j, best1[q]);
+                lucy_columns_scale_z(m, aa[q] + 2 * j * lda, j, best1[q], fused);
             }
         for (ptrdiff_t q = 0; q < count; q++)
             if (best1[q] != 0)
-                lucy_columns_update2_z(m, aa[q], lda, j - 1, j + 1, n);
+                lucy_columns_update2_z(m, aa[q], lda, j - 1, j + 1, n, fused);
             else
-                lucy_columns_update1_z(m, aa[q], lda, j - 1, j + 1, n);
+                lucy_columns_update1_z(m, aa[q], lda, j - 1, j + 1, n, fused);
     }
+}
+
+/* Square complex128 matrices up to LUCY_LANES_MAX_N go four at a time
+ * through the lane kernel of _small_lanes.h, and the rest of the batch (or
+ * an in-place call) through this one: there both must round alike, so this
+ * one keeps the lane kernel's unfused products. Every other shape comes
+ * only here, and takes the fused ones. OpenBLAS's kernels fuse too: of 400
+ * rank-deficient complex128 matrices (n 10 to 64, a row repeated or
+ * doubled), SciPy found an exactly zero pivot in 39, this kernel unfused in
+ * 171 and fused in none; lucy's singular flag agreed with SciPy's on 248
+ * unfused and 361 fused, and the factors agreed to rounding either way. */
+LUCY_LANES_TARGET static void lucy_columns_getf2_z(
+    ptrdiff_t count, ptrdiff_t m, ptrdiff_t n, double *const *aa,
+    ptrdiff_t lda, int32_t *const *pivs, int32_t *infos)
+{
+    if (m == n && n <= LUCY_LANES_MAX_N)
+        lucy_columns_getf2_z_with(count, m, n, aa, lda, pivs, infos, 0);
+    else
+        lucy_columns_getf2_z_with(count, m, n, aa, lda, pivs, infos, 1);
 }
 
 #else  /* not x86-64 GCC/Clang: callers use the scalar kernel */
