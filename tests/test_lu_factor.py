@@ -145,7 +145,75 @@ class TestKernelPaths:
     complex128 n <= 8, batches of four and more), the vectorised kernel
     (float32/float64 with M a multiple of the register width, sides up to
     96; complex128 with M even, up to 96), the scalar kernel (other sides up to
-    32) and LAPACK (larger)."""
+    32), lucy's blocked LU of medium real matrices (M a multiple of the
+    register width, min(M, N) from 97 to 511: panels by the vectorised kernel,
+    16 float64 or 32 float32 columns each) and LAPACK (the rest)."""
+
+    # Square, tall and wide; a last panel narrower than the others with
+    # columns right of it (wide: k = 136); M not a multiple of the register
+    # width (LAPACK instead, the same answers).
+    PANEL_SHAPES = [(2, 104, 104), (2, 128, 128), (1, 200, 136), (1, 136, 200),
+                    (1, 304, 120), (1, 120, 304), (1, 256, 256), (1, 504, 504),
+                    (1, 130, 130)]
+
+    @pytest.mark.parametrize("shape", PANEL_SHAPES)
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    def test_panels(self, shape, dtype, rng):
+        a = random_matrices(shape, dtype, rng)
+        lu, piv = lucy.lu_factor(a)
+        assert_lu_factor_matches_scipy(a, lu, piv)
+        for workers in (2, 3):
+            lu_w, piv_w = lucy.lu_factor(a, workers=workers)
+            np.testing.assert_array_equal(lu_w, lu)
+            np.testing.assert_array_equal(piv_w, piv)
+        # in place on the output layout: the same bits
+        f = np.asfortranarray(a[0])
+        lu1, piv1 = lucy.lu_factor(f, overwrite_a=True)
+        np.testing.assert_array_equal(lu1, lu[0])
+        np.testing.assert_array_equal(piv1, piv[0])
+        if shape[-1] == shape[-2]:
+            b = random_matrices(shape[:-1] + (3,), dtype, rng)
+            x = lucy.lu_solve((lu, piv), b)
+            for i in range(shape[0]):
+                ref = sla.lu_solve(sla.lu_factor(a[i]), b[i])
+                tol = 2e-2 if dtype == np.float32 else 1e-8
+                np.testing.assert_allclose(x[i], ref, rtol=tol, atol=tol)
+
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("zero_col", [0, 15, 16, 31, 32, 37, 127])
+    def test_panels_exactly_singular(self, dtype, zero_col, rng):
+        # An exactly zero column stays zero below the diagonal through every
+        # update, wherever it falls among the panels; info names the first,
+        # as LAPACK's does, and the steps after it go on.
+        a = random_matrices((2, 128, 128), dtype, rng)
+        a[0, :, zero_col] = 0
+        a[1, :, [zero_col, 100]] = 0
+        lu, piv, info = lucy.lu_factor_ex(a)
+        getrf = sla.get_lapack_funcs("getrf", (a[0],))
+        for i in range(2):
+            ref_lu, ref_piv, ref_info = getrf(a[i])
+            assert info[i] == ref_info == (zero_col if i == 0 else min(zero_col, 100)) + 1
+            np.testing.assert_array_equal(piv[i], ref_piv)   # 0-based from SciPy too
+            tol = 1e-3 if dtype == np.float32 else 1e-10
+            np.testing.assert_allclose(lu[i], ref_lu, rtol=tol, atol=tol)
+
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("scale", [1e-300, 1e300])
+    def test_panels_tiny_and_huge(self, dtype, scale, rng):
+        # Pivots below the safe minimum are divided, not inverted.
+        scale = float(np.finfo(dtype).tiny) * 4 if scale < 1 else float(np.finfo(dtype).max) / 1e3
+        a = random_matrices((1, 136, 136), dtype, rng) * dtype(scale)
+        lu, piv = lucy.lu_factor(a)
+        assert np.all(np.isfinite(lu))
+        assert_lu_factor_matches_scipy(a, lu, piv)
+
+    def test_panels_nonfinite_unchecked(self, rng):
+        # A NaN in one matrix spreads through its own factors only.
+        a = random_matrices((3, 128, 128), np.float64, rng)
+        a[1, 40, 50] = np.nan
+        lu, piv = lucy.lu_factor(a, check_finite=False)
+        assert np.isnan(lu[1]).any()
+        assert_lu_factor_matches_scipy(a[[0, 2]], lu[[0, 2]], piv[[0, 2]])
 
     @pytest.mark.parametrize("n", [2, 3, 4, 5, 8])
     @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
