@@ -94,6 +94,38 @@ cdef inline bint all_finite(const lapack_t* a, Py_ssize_t m, Py_ssize_t n,
         return (acc32 >> 31) == 0
 
 
+cdef inline void copy_strided(lapack_t* tag, const char* src, Py_ssize_t src_rs,
+                              Py_ssize_t src_cs, char* dst, Py_ssize_t dst_rs,
+                              Py_ssize_t dst_cs, Py_ssize_t m,
+                              Py_ssize_t n) noexcept nogil:
+    """Element (i, j) of an m x n matrix from ``src`` to ``dst``, each given
+    by byte strides (any sign, any order), element by element: in one pass
+    when both sides run down their columns contiguously or the matrix fits a
+    tile, else in tiles, so that a transpose walks both sides in cache-sized
+    blocks instead of striding through a whole column per element."""
+    cdef Py_ssize_t i, j, i0, j0, i1, j1
+    cdef Py_ssize_t TILE = 32
+    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
+    if (src_rs == sz and dst_rs == sz) or (m <= TILE and n <= TILE):
+        for j in range(n):
+            for i in range(m):
+                (<lapack_t*>(dst + i * dst_rs + j * dst_cs))[0] = \
+                    (<const lapack_t*>(src + i * src_rs + j * src_cs))[0]
+        return
+    j0 = 0
+    while j0 < n:
+        j1 = j0 + TILE if j0 + TILE < n else n
+        i0 = 0
+        while i0 < m:
+            i1 = i0 + TILE if i0 + TILE < m else m
+            for j in range(j0, j1):
+                for i in range(i0, i1):
+                    (<lapack_t*>(dst + i * dst_rs + j * dst_cs))[0] = \
+                        (<const lapack_t*>(src + i * src_rs + j * src_cs))[0]
+            i0 = i1
+        j0 = j1
+
+
 cdef inline bint load_fortran(const char* src, Py_ssize_t row_stride,
                               Py_ssize_t col_stride, lapack_t* dst,
                               Py_ssize_t m, Py_ssize_t n, Py_ssize_t ldd,
@@ -103,12 +135,8 @@ cdef inline bint load_fortran(const char* src, Py_ssize_t row_stride,
     ``check_finite`` and the matrix holds inf or NaN, else True.
 
     The register-transposing copies of C-order matrices check on their
-    registers; the others check the copy afterwards (``all_finite``). Large
-    transposes are tiled, so that both sides are walked in cache-sized
-    blocks instead of striding through a whole column per element."""
-    cdef Py_ssize_t i, j, i0, j0, i1, j1
-    cdef Py_ssize_t TILE = 32
-    cdef const char* col
+    registers; the others (``copy_strided``) check the copy afterwards
+    (``all_finite``)."""
     cdef bint finite
     if ((lapack_t is double or lapack_t is float)
             and col_stride == <Py_ssize_t>sizeof(lapack_t) and m % 4 == 0
@@ -124,25 +152,8 @@ cdef inline bint load_fortran(const char* src, Py_ssize_t row_stride,
         # Rows contiguous (C order): 2 x 2 register transposes.
         finite = lucy_lanes_load_transposed_z(src, row_stride, m, n, <double*>dst, ldd)
         return finite or not check_finite
-    if row_stride == <Py_ssize_t>sizeof(lapack_t) or (m <= TILE and n <= TILE):
-        # Columns contiguous, or the whole matrix fits a tile: one pass.
-        for j in range(n):
-            col = src + j * col_stride
-            for i in range(m):
-                dst[i + j * ldd] = (<const lapack_t*>(col + i * row_stride))[0]
-    else:
-        j0 = 0
-        while j0 < n:
-            j1 = j0 + TILE if j0 + TILE < n else n
-            i0 = 0
-            while i0 < m:
-                i1 = i0 + TILE if i0 + TILE < m else m
-                for j in range(j0, j1):
-                    col = src + j * col_stride
-                    for i in range(i0, i1):
-                        dst[i + j * ldd] = (<const lapack_t*>(col + i * row_stride))[0]
-                i0 = i1
-            j0 = j1
+    copy_strided(dst, src, row_stride, col_stride, <char*>dst, sizeof(lapack_t),
+                 ldd * <Py_ssize_t>sizeof(lapack_t), m, n)
     return not check_finite or all_finite(dst, m, n, ldd)
 
 
@@ -537,28 +548,9 @@ cdef inline void store_strided(const lapack_t* src, Py_ssize_t m, Py_ssize_t n,
                                Py_ssize_t col_stride) noexcept nogil:
     """The inverse of ``load_fortran``: copy the column-major m x n ``src``
     (leading dimension ``lds``) to ``dst`` given by byte strides (any sign,
-    any order). Tiled in the same way for transposing layouts."""
-    cdef Py_ssize_t i, j, i0, j0, i1, j1
-    cdef Py_ssize_t TILE = 32
-    cdef char* col
-    if row_stride == <Py_ssize_t>sizeof(lapack_t) or (m <= TILE and n <= TILE):
-        for j in range(n):
-            col = dst + j * col_stride
-            for i in range(m):
-                (<lapack_t*>(col + i * row_stride))[0] = src[i + j * lds]
-        return
-    j0 = 0
-    while j0 < n:
-        j1 = j0 + TILE if j0 + TILE < n else n
-        i0 = 0
-        while i0 < m:
-            i1 = i0 + TILE if i0 + TILE < m else m
-            for j in range(j0, j1):
-                col = dst + j * col_stride
-                for i in range(i0, i1):
-                    (<lapack_t*>(col + i * row_stride))[0] = src[i + j * lds]
-            i0 = i1
-        j0 = j1
+    any order), with ``copy_strided``."""
+    copy_strided(<lapack_t*>src, <const char*>src, sizeof(lapack_t),
+                 lds * <Py_ssize_t>sizeof(lapack_t), dst, row_stride, col_stride, m, n)
 
 
 cdef inline lapack_int getrf_wide(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
