@@ -34,8 +34,9 @@
 # none touches global state or Python objects, and all are ``noexcept
 # nogil``. Matrices that lucy's own kernels do not take (larger than 32 x 32,
 # except float32, float64 and complex128 up to 96 x 96 on CPUs
-# with AVX2 + FMA; README.md has the rule) go to SciPy's LAPACK, whose BLAS may
-# run its own threads: when you call lucy from your own parallel loop, keep
+# with AVX2 + FMA; README.md has the rule) go to SciPy's LAPACK, and float32/
+# float64 ones up to 511 x 511 to lucy's blocked LU, which calls BLAS's gemm;
+# that BLAS may run its own threads: when you call lucy from your own parallel loop, keep
 # BLAS at one thread (for example ``threadpoolctl.threadpool_limits(1,
 # "blas")`` around the loop, which is what lucy's Python API does). The
 # kernels are lucy.lu_factor's: the same pivots (SciPy's), factors equal to
