@@ -101,17 +101,23 @@ def _resident_bytes(arr):
     return (high - 1) // _PAGE * _PAGE + _PAGE - low // _PAGE * _PAGE
 
 
-def measure(batch, m, n, dtype, calls=3):
+def measure(batch, m, n, dtype, calls=5):
     a = _random_stack(batch, m, n, np.dtype(dtype))
     # Warm up on the same input: every OpenMP thread's stack and every page
     # of code the call runs (file-backed pages count in RSS too: 64 kB the
     # first time lucy's output cache is used) are resident before the call.
-    warm = lucy.lu_factor(a)
-    del warm
-    # The largest rise of a few calls: the kernel's proactive reclaim (DAMON
-    # runs on some VMs) can page out cold memory during a call and make one
-    # reading low, even negative; nothing makes a reading too high.
-    rise, outputs, exact = max(_one_call_rise(a) for _ in range(calls))
+    # Through the same function as the measured calls, so that the calling
+    # thread's C stack reaches the same depth.
+    _one_call_rise(a)
+    # The median of a few calls. The kernel's proactive reclaim (DAMON runs
+    # on some VMs) can page out cold memory during a call and make one
+    # reading low, even negative; and a call can be the first to touch a
+    # page that stays resident for the rest of the process (the interpreter's
+    # heap, a thread's stack): one 4 kB page in 1 to 3 runs of 15 at
+    # 100000 x 4 x 4. Memory a call needs, scratch or copies, shows in every
+    # call.
+    readings = sorted(_one_call_rise(a) for _ in range(calls))
+    rise, outputs, exact = readings[len(readings) // 2]
     extra = rise - outputs
     workers = lucy.get_workers()
     unit = workers * m * n * a.itemsize                 # workers x M x N elements
@@ -120,8 +126,8 @@ def measure(batch, m, n, dtype, calls=3):
         "input_bytes": a.nbytes, "output_bytes": outputs, "peak_rise_bytes": rise,
         "extra_bytes": extra, "unit_bytes": unit, "extra_units": extra / unit,
         "resolution_bytes": _PAGE,
-        "method": (f"VmHWM reset via clear_refs, largest of {calls} calls" if exact
-                   else f"ru_maxrss (approximate), largest of {calls} calls"),
+        "method": (f"VmHWM reset via clear_refs, median of {calls} calls" if exact
+                   else f"ru_maxrss (approximate), median of {calls} calls"),
     }
 
 
