@@ -75,6 +75,9 @@ SMALL_N = mk.SMALL_N
 # the CPU has AVX2 and FMA.
 COLUMNS_MAX_N = mk.LUCY_COLUMNS_MAX_N
 COLUMNS_MAX_N_COMPLEX128 = mk.LUCY_COLUMNS_MAX_N_Z
+# float32/float64 matrices with min(M, N) above COLUMNS_MAX_N and up to this,
+# rows a multiple of the SIMD width, take the blocked LU on those panels.
+PANELS_MAX_N = mk.PANELS_MAX_K - 1
 # Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
 LANES = LUCY_LANES
 

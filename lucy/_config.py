@@ -46,6 +46,7 @@ def config():
         "simd_kernels_compiled": _batch.simd_kernels_compiled(),
         "simd_real_kernel_max_n": _batch.COLUMNS_MAX_N,
         "simd_complex128_kernel_max_n": _batch.COLUMNS_MAX_N_COMPLEX128,
+        "simd_blocked_real_max_n": _batch.PANELS_MAX_N,
         "output_cache": dict(zip(("blocks", "bytes", "limit"), _outputs.cache_state())),
         "blas": _blas_libraries(),
     }
@@ -74,10 +75,11 @@ def show_config():
           f"OMP_NUM_THREADS={c['OMP_NUM_THREADS']})")
     print(f"  lapack: {c['lapack']} ({8 * c['lapack_int_bytes']}-bit integers)")
     small, simd = c["small_matrix_kernel_max_n"], c["simd_real_kernel_max_n"]
-    simd_z = c["simd_complex128_kernel_max_n"]
+    simd_z, blocked = c["simd_complex128_kernel_max_n"], c["simd_blocked_real_max_n"]
     print(f"  own kernels: every dtype up to {small} x {small}"
           + (f"; AVX2+FMA: float32/float64 up to {simd} x {simd} (rows a multiple of 8/4), "
-             f"complex128 up to {simd_z} x {simd_z} (rows even), tiny ones four at a time"
+             f"complex128 up to {simd_z} x {simd_z} (rows even), tiny ones four at a time, "
+             f"float32/float64 up to {blocked} x {blocked} blocked on those panels"
              if c["simd_kernels"] else
              "; no AVX2+FMA on this CPU: the SIMD kernels are off"
              if c["simd_kernels_compiled"] else

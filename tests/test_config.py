@@ -27,6 +27,9 @@ def test_show_config(capsys):
     # The SIMD kernels run only where they were compiled in; the line says which.
     assert not cfg["simd_kernels"] or cfg["simd_kernels_compiled"]
     assert ("AVX2+FMA: float32/float64" in out) == cfg["simd_kernels"]
+    blocked = cfg["simd_blocked_real_max_n"]
+    assert blocked + 1 == _batch.BLOCKED_MIN_N   # where the parallel blocked LU starts
+    assert (f"up to {blocked} x {blocked} blocked" in out) == cfg["simd_kernels"]
 
 
 def test_get_include_has_pxd():
