@@ -385,14 +385,14 @@ static inline void lucy_copy_bytes(void *dst, const void *src, size_t bytes)
  * transposes, 8 x 8 tiles at a time (32 x 32 tiles thrashed L1's sets at
  * n = 256: 40% slower). The element-by-element transposing copy was 15% of
  * lu_factor's time at 200 x 256 x 256. */
-#define LUCY_DEFINE_LOAD_TRANSPOSED(SUFFIX, T, VT, VTU, MT)                    \
+#define LUCY_DEFINE_LOAD_TRANSPOSED(SUFFIX, T, VT, VTU, BT)                    \
 /* A square n x n matrix, row-major at a, becomes column-major in place: the  \
    4 x 4 blocks (i, j) and (j, i) trade places, each transposed. Every        \
    element passes through a register: returns whether all are finite. */      \
 LUCY_LANES_TARGET static int lucy_lanes_transpose_square_##SUFFIX(T *a, ptrdiff_t n) \
 {                                                                              \
     VT in[4], out[4], in2[4], out2[4];                                         \
-    MT seen = {0};                                                             \
+    BT seen = {0};                                                             \
     for (ptrdiff_t i = 0; i < n; i += 4)                                       \
         for (ptrdiff_t j = i; j < n; j += 4) {                                 \
             for (int r = 0; r < 4; r++) {                                      \
@@ -417,7 +417,7 @@ LUCY_LANES_TARGET static int lucy_lanes_load_transposed_##SUFFIX(              \
     ptrdiff_t ldd)                                                             \
 {                                                                              \
     VT in[4], out[4];                                                          \
-    MT seen = {0};                                                             \
+    BT seen = {0};                                                             \
     if (LUCY_COPY_THEN_TRANSPOSE(m, n, rs, ldd, sizeof(T))) {                  \
         lucy_copy_bytes(dst, src, (size_t)(m * n) * sizeof(T));                \
         return lucy_lanes_transpose_square_##SUFFIX(dst, n);                   \
@@ -454,23 +454,28 @@ LUCY_DEFINE_LANES_GETRS(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask)
  * exponent then carries into the sign bit (all_finite of _matrix.pxd makes
  * the same test). Checked on the way, the separate pass over each
  * complex128 16 x 16 matrix cost 7% of lu_factor (27.4 against 25.3 ms). */
-#define LUCY_DEFINE_FINITE_CHECK(SUFFIX, VT, MT, EXPONENT, UNIT)               \
-LUCY_ALWAYS_INLINE MT lucy_lanes_nonfinite_##SUFFIX(MT seen, VT v)             \
+/* (Unsigned, so that the carry into the top bit is defined arithmetic.) */
+typedef uint64_t lucy_vd_bits __attribute__((vector_size(32)));
+typedef uint32_t lucy_vs_bits __attribute__((vector_size(16)));
+
+#define LUCY_DEFINE_FINITE_CHECK(SUFFIX, VT, BT, EXPONENT, UNIT, TOP)          \
+LUCY_ALWAYS_INLINE BT lucy_lanes_nonfinite_##SUFFIX(BT seen, VT v)             \
 {                                                                              \
-    return seen | (((MT)v & (EXPONENT)) + (UNIT));                             \
+    return seen | (((BT)v & (EXPONENT)) + (UNIT));                             \
 }                                                                              \
                                                                                \
-LUCY_ALWAYS_INLINE int lucy_lanes_all_finite_##SUFFIX(MT seen)                 \
+LUCY_ALWAYS_INLINE int lucy_lanes_all_finite_##SUFFIX(BT seen)                 \
 {                                                                              \
-    for (int w = 1; w < (int)(sizeof(MT) / sizeof(seen[0])); w++)             \
+    for (int w = 1; w < (int)(sizeof(BT) / sizeof(seen[0])); w++)             \
         seen[0] |= seen[w];                                                    \
-    return seen[0] >= 0;                                                       \
+    return (seen[0] & (TOP)) == 0;                                             \
 }
 
-LUCY_DEFINE_FINITE_CHECK(d, lucy_vd, lucy_vd_mask, 0x7FF0000000000000LL, 0x0010000000000000LL)
-LUCY_DEFINE_FINITE_CHECK(s, lucy_vs, lucy_vs_mask, 0x7F800000, 0x00800000)
-LUCY_DEFINE_LOAD_TRANSPOSED(d, double, lucy_vd, lucy_vd_unaligned, lucy_vd_mask)
-LUCY_DEFINE_LOAD_TRANSPOSED(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_mask)
+LUCY_DEFINE_FINITE_CHECK(d, lucy_vd, lucy_vd_bits, 0x7FF0000000000000ULL,
+                         0x0010000000000000ULL, 0x8000000000000000ULL)
+LUCY_DEFINE_FINITE_CHECK(s, lucy_vs, lucy_vs_bits, 0x7F800000U, 0x00800000U, 0x80000000U)
+LUCY_DEFINE_LOAD_TRANSPOSED(d, double, lucy_vd, lucy_vd_unaligned, lucy_vd_bits)
+LUCY_DEFINE_LOAD_TRANSPOSED(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_bits)
 
 /* A 2 x 2 block of complex128 elements transposed in registers: rows r0, r1
  * (two elements each) in, columns out (*c0 the first, *c1 the second). */
@@ -485,7 +490,7 @@ LUCY_ALWAYS_INLINE void lucy_lanes_transpose2_z(lucy_vd r0, lucy_vd r1,
  * register holding two complex elements. */
 LUCY_LANES_TARGET static int lucy_lanes_transpose_square_z(double *a, ptrdiff_t n)
 {
-    lucy_vd_mask seen = {0};
+    lucy_vd_bits seen = {0};
     for (ptrdiff_t i = 0; i < n; i += 2)
         for (ptrdiff_t j = i; j < n; j += 2) {
             lucy_vd_unaligned *p0 = (lucy_vd_unaligned *)(a + 2 * (i * n + j));
@@ -516,7 +521,7 @@ LUCY_LANES_TARGET static int lucy_lanes_load_transposed_z(
     const char *src, ptrdiff_t rs, ptrdiff_t m, ptrdiff_t n, double *dst,
     ptrdiff_t ldd)
 {
-    lucy_vd_mask seen = {0};
+    lucy_vd_bits seen = {0};
     if (LUCY_COPY_THEN_TRANSPOSE(m, n, rs, ldd, 16)) {
         lucy_copy_bytes(dst, src, (size_t)(m * n) * 16);
         return lucy_lanes_transpose_square_z(dst, n);
