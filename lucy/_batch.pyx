@@ -1095,18 +1095,23 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
     cdef lapack_t* xa = <lapack_t*>at(b, x, i)
     cdef Py_ssize_t ldx = x.col_stride // sz if nrhs > 1 else m
+    cdef bint finite
     if lu.row_stride == sz and lu.col_stride % sz == 0 and lu.col_stride >= m * sz:
         # Column-major already (lucy's and SciPy's lu_factor output): use as is.
         a_out[0] = <lapack_t*>at(b, lu, i)
         lda_out[0] = lu.col_stride // sz
+        finite = not check_finite or mk.all_finite(a_out[0], m, m, lda_out[0])
     else:
         a_out[0] = lu_work
         lda_out[0] = m
-        mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, lu_work, m, m, m, False)
-    if not in_place:
-        mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa, m, nrhs, ldx, False)
-    if check_finite and not (mk.all_finite(a_out[0], m, m, lda_out[0])
-                             and mk.all_finite(xa, m, nrhs, ldx)):
+        finite = mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, lu_work,
+                                 m, m, m, check_finite)
+    if in_place:
+        finite = finite and (not check_finite or mk.all_finite(xa, m, nrhs, ldx))
+    else:   # (the copy first: it is made whatever the factors hold)
+        finite = mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa,
+                                 m, nrhs, ldx, check_finite) and finite
+    if not finite:
         (<int32_t*>at(b, info, i))[0] = NONFINITE
         return False
     # Small systems use lucy's substitutions (0-based), others LAPACK's.

@@ -209,14 +209,28 @@ class TestNonFinite:
         cols = sorted({j for j in (0, 1, 2, 3, 5, n // 2, n - 3, n - 1) if j < n})
         good = np.asarray(well_conditioned((2, m, n), dtype, seed=m + n), order=order)
         pattern = r"must not contain infs or NaNs \(first at batch index \(1,\)\)"
+        bad = np.nan if dtype != np.complex128 else complex(0, np.inf)
+        # lu_solve copies factors and right-hand sides that are not
+        # column-major (here both, in the given order) the same way.
+        piv = lucy.lu_factor(good)[1]
+        rhs = np.asarray(well_conditioned((2, m, 4), dtype, seed=1), order=order)
         for i in rows:
             for j in cols:
                 a = good.copy(order=order)
-                a[1, i, j] = np.nan if dtype != np.complex128 else complex(0, np.inf)
+                a[1, i, j] = bad
                 for func in (lucy.lu_factor, lucy.lu):
                     with pytest.raises(ValueError, match=pattern):
                         func(a)
+                if m == n and order == "C":
+                    with pytest.raises(ValueError, match=pattern):
+                        lucy.lu_solve((a, piv), rhs)
+                    b = rhs.copy(order=order)
+                    b[1, i, j % 4] = bad
+                    with pytest.raises(ValueError, match=pattern):
+                        lucy.lu_solve((good, piv), b)
         lucy.lu_factor(good)   # and a finite batch passes
+        if m == n:
+            lucy.lu_solve((good, piv), rhs)
 
     @pytest.mark.parametrize("pos", [(0, 0), (599, 599), (300, 130)])
     def test_large_matrices_checked_while_copied(self, pos):
