@@ -305,7 +305,8 @@ cdef inline lapack_int factor_panels(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     replaces."""
     cdef Py_ssize_t k = m if m < n else n
     cdef Py_ssize_t nb = factor_panels_width(a), j = 0, jb, i, right
-    cdef lapack_int ipiv[LUCY_PANEL_REGS * 8]     # 1-based, from the panel's top
+    # 1-based, from the panel's top; room for the wider panel (float32's, 8 a register)
+    cdef lapack_int ipiv[LUCY_PANEL_REGS * 8]
     cdef lapack_int info = 0
     cdef int32_t status
     cdef lapack_t* panel

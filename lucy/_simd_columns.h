@@ -492,7 +492,7 @@ LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_update1_z(
  * both in one register (row j+1 in its upper half); j odd, row j+1 opens the
  * next register. With it known, the masks and the broadcasts of row j+1 are
  * constants: taken from the parity at run time, GCC rebuilt a vpermd index
- * per column, and that prologue was a third of the kernel's time at 16 x 16. */
+ * per column (about 3% of the kernel's time at 16 x 16). */
 LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_update2_z_at(
     ptrdiff_t m, double *a, ptrdiff_t lda, ptrdiff_t j, ptrdiff_t c_begin,
     ptrdiff_t c_end, const int j_even, const int fused)
