@@ -561,6 +561,37 @@ cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
 # ---------------------------------------------------------------------------
 # lu_factor
 
+cdef inline Py_ssize_t packed_extent(const Batch* b, const Operand* op,
+                                     Py_ssize_t first, Py_ssize_t count,
+                                     Py_ssize_t m, Py_ssize_t n, Py_ssize_t sz,
+                                     const char** low) noexcept nogil:
+    """The bytes from the lowest to past the highest element of items
+    [first, first + count) of ``op`` (m x n, ``sz``-byte elements), lowest
+    address in ``low``, if they lie packed (no more bytes than they hold:
+    nothing else's memory between them); else 0."""
+    cdef Py_ssize_t i, rs = op.row_stride, cs = op.col_stride
+    # (a length-1 axis's stride is multiplied by 0: numpy may give it any)
+    cdef Py_ssize_t below = ((m - 1) * rs if rs < 0 else 0) + ((n - 1) * cs if cs < 0 else 0)
+    cdef Py_ssize_t above = ((m - 1) * rs if rs > 0 else 0) + ((n - 1) * cs if cs > 0 else 0) + sz
+    cdef const char* lo
+    cdef const char* hi
+    cdef const char* item
+    if count <= 0:
+        return 0
+    lo = at(b, op, first) + below
+    hi = at(b, op, first) + above
+    for i in range(first + 1, first + count):
+        item = at(b, op, i)
+        if item + below < lo:
+            lo = item + below
+        if item + above > hi:
+            hi = item + above
+    if hi - lo > count * m * n * sz:
+        return 0
+    low[0] = lo
+    return hi - lo
+
+
 cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                               const Batch* b, const Operand* src,
                               const Operand* lu, const Operand* piv,
@@ -582,6 +613,9 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     cdef int32_t* group_piv[mk.LUCY_COLUMNS_GROUP]
     cdef int32_t* group_status[mk.LUCY_COLUMNS_GROUP]
     cdef int32_t group_info[mk.LUCY_COLUMNS_GROUP]
+    cdef const char* ahead = NULL
+    cdef Py_ssize_t ahead_bytes
+    cdef const Operand* read_next = lu if in_place else src
     for i in range(start, stop):
         a = <lapack_t*>at(b, lu, i)
         status = info + (i - start)
@@ -600,7 +634,12 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
         group_status[count] = status
         count += 1
         if count == group:
-            mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info)
+            # The next group's matrices are read right after: see
+            # lucy_columns_fetch_ahead.
+            ahead_bytes = packed_extent(b, read_next, i + 1, min(group, stop - i - 1),
+                                        m, n, sizeof(lapack_t), &ahead)
+            mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info,
+                             ahead, ahead_bytes)
             for q in range(count):
                 group_status[q][0] = group_info[q]
             count = 0

@@ -32,7 +32,8 @@ cdef extern from "_simd_columns.h" nogil:
     Py_ssize_t lucy_columns_group(Py_ssize_t m, Py_ssize_t n)
     void lucy_columns_getf2_d(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               double** a, Py_ssize_t lda, int32_t** piv,
-                              int32_t* info)
+                              int32_t* info, const char* ahead,
+                              Py_ssize_t ahead_bytes)
     bint lucy_lanes_load_transposed_d(const char* src, Py_ssize_t rs,
                                       Py_ssize_t m, Py_ssize_t n, double* dst,
                                       Py_ssize_t ldd)
@@ -44,10 +45,12 @@ cdef extern from "_simd_columns.h" nogil:
                                       Py_ssize_t ldd)
     void lucy_columns_getf2_s(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               float** a, Py_ssize_t lda, int32_t** piv,
-                              int32_t* info)
+                              int32_t* info, const char* ahead,
+                              Py_ssize_t ahead_bytes)
     void lucy_columns_getf2_z(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                               double** a, Py_ssize_t lda, int32_t** piv,
-                              int32_t* info)
+                              int32_t* info, const char* ahead,
+                              Py_ssize_t ahead_bytes)
     enum: LUCY_PANEL_REGS
     void lucy_columns_trsm_d(Py_ssize_t nc, const double* l, Py_ssize_t lda,
                              double* b, Py_ssize_t ldb)
@@ -236,15 +239,19 @@ cdef inline bint columns_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept
 
 cdef inline void columns_getf2(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                                lapack_t** a, Py_ssize_t lda, int32_t** piv,
-                               int32_t* info) noexcept nogil:
+                               int32_t* info, const char* ahead=NULL,
+                               Py_ssize_t ahead_bytes=0) noexcept nogil:
     """Factor ``count`` <= LUCY_COLUMNS_GROUP matrices (``columns_fit``)
-    side by side; info[q] is LAPACK's info of a[q]."""
+    side by side; info[q] is LAPACK's info of a[q]. Meanwhile the
+    ``ahead_bytes`` at ``ahead`` (what the caller reads next) are fetched
+    into cache, a slice per step."""
     if lapack_t is double:
-        lucy_columns_getf2_d(count, m, n, a, lda, piv, info)
+        lucy_columns_getf2_d(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
     elif lapack_t is float:
-        lucy_columns_getf2_s(count, m, n, a, lda, piv, info)
+        lucy_columns_getf2_s(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
     elif lapack_t is cython.doublecomplex:
-        lucy_columns_getf2_z(count, m, n, <double**>a, lda, piv, info)
+        lucy_columns_getf2_z(count, m, n, <double**>a, lda, piv, info, ahead,
+                             ahead_bytes)
 
 
 # Real matrices with min(M, N) from above LUCY_COLUMNS_MAX_N to below this
