@@ -592,6 +592,24 @@ cdef inline Py_ssize_t packed_extent(const Batch* b, const Operand* op,
     return hi - lo
 
 
+cdef inline void factor_group(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
+                              lapack_t** a, Py_ssize_t lda, int32_t** piv,
+                              int32_t** status, const char* ahead,
+                              Py_ssize_t ahead_bytes, lapack_t** out,
+                              Py_ssize_t out_lda) noexcept nogil:
+    """The columns kernel on ``count`` matrices, their LAPACK infos into
+    status[q][0]; then, unless ``out`` is NULL, each matrix streamed to
+    out[q] (leading dimension out_lda)."""
+    cdef int32_t info[mk.LUCY_COLUMNS_GROUP]
+    cdef Py_ssize_t q, sz = <Py_ssize_t>sizeof(lapack_t)
+    mk.columns_getf2(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
+    for q in range(count):
+        status[q][0] = info[q]
+        if out != NULL:
+            mk.lucy_stream_columns(<char*>out[q], out_lda * sz, <const char*>a[q],
+                                   m * sz, n)
+
+
 cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                               const Batch* b, const Operand* src,
                               const Operand* lu, const Operand* piv,
@@ -601,35 +619,46 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                               int inner_threads) noexcept nogil:
     """Items [start, stop): load (unless in place), check, factor; item i's
     status goes to info[i - start]. Matrices for the vectorised kernel are
-    factored in groups, side by side."""
-    cdef Py_ssize_t i, q, count = 0
+    factored in groups, side by side: in a big batch, in ``scratch``, from
+    where they are streamed to the output (see LUCY_STREAM_MIN_BYTES)."""
+    cdef Py_ssize_t i, count = 0, sz = <Py_ssize_t>sizeof(lapack_t)
     cdef bint finite
     # (a complex128 matrix takes the room of a real one twice as tall)
     cdef Py_ssize_t rows = 2 * m if lapack_t is cython.doublecomplex else m
     cdef Py_ssize_t group = mk.lucy_columns_group(rows, n) if mk.columns_fit(tag, m, n) else 0
+    cdef double scratch[mk.LUCY_STREAM_SCRATCH_DOUBLES]
+    cdef bint streamed = (not in_place and group > 0
+                          and b.size * m * n * sz >= mk.LUCY_STREAM_MIN_BYTES
+                          and group * m * n * sz <= <Py_ssize_t>sizeof(scratch))
+    cdef Py_ssize_t ld = m if streamed else lda     # where the kernel works
     cdef lapack_t* a
+    cdef lapack_t* out
     cdef int32_t* status
     cdef lapack_t* group_a[mk.LUCY_COLUMNS_GROUP]
+    cdef lapack_t* group_out[mk.LUCY_COLUMNS_GROUP]
     cdef int32_t* group_piv[mk.LUCY_COLUMNS_GROUP]
     cdef int32_t* group_status[mk.LUCY_COLUMNS_GROUP]
-    cdef int32_t group_info[mk.LUCY_COLUMNS_GROUP]
     cdef const char* ahead = NULL
     cdef Py_ssize_t ahead_bytes
     cdef const Operand* read_next = lu if in_place else src
     for i in range(start, stop):
-        a = <lapack_t*>at(b, lu, i)
+        out = <lapack_t*>at(b, lu, i)
+        a = <lapack_t*>scratch + count * m * n if streamed else out
         status = info + (i - start)
         if in_place:
             finite = not check_finite or mk.all_finite(a, m, n, lda)
         else:
-            finite = mk.load_fortran(at(b, src, i), rs, cs, a, m, n, lda, check_finite)
+            finite = mk.load_fortran(at(b, src, i), rs, cs, a, m, n, ld, check_finite)
         if not finite:
             status[0] = NONFINITE
+            if streamed:    # the output holds the copy, as on the other paths
+                mk.lucy_stream_columns(<char*>out, lda * sz, <const char*>a, m * sz, n)
             continue
         if group == 0:
             status[0] = factor_matrix(m, n, a, lda, <int32_t*>at(b, piv, i), inner_threads)
             continue
         group_a[count] = a
+        group_out[count] = out
         group_piv[count] = <int32_t*>at(b, piv, i)
         group_status[count] = status
         count += 1
@@ -637,16 +666,15 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
             # The next group's matrices are read right after: see
             # lucy_columns_fetch_ahead.
             ahead_bytes = packed_extent(b, read_next, i + 1, min(group, stop - i - 1),
-                                        m, n, sizeof(lapack_t), &ahead)
-            mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info,
-                             ahead, ahead_bytes)
-            for q in range(count):
-                group_status[q][0] = group_info[q]
+                                        m, n, sz, &ahead)
+            factor_group(count, m, n, group_a, ld, group_piv, group_status, ahead,
+                         ahead_bytes, group_out if streamed else NULL, lda)
             count = 0
     if count:   # the last, incomplete group
-        mk.columns_getf2(count, m, n, group_a, lda, group_piv, group_info)
-        for q in range(count):
-            group_status[q][0] = group_info[q]
+        factor_group(count, m, n, group_a, ld, group_piv, group_status, NULL, 0,
+                     group_out if streamed else NULL, lda)
+    if streamed:
+        mk.lucy_stream_fence()
 
 
 cdef inline void factor_span(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,

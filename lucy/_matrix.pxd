@@ -52,6 +52,11 @@ cdef extern from "_simd_columns.h" nogil:
                               int32_t* info, const char* ahead,
                               Py_ssize_t ahead_bytes)
     enum: LUCY_PANEL_REGS
+    const Py_ssize_t LUCY_STREAM_MIN_BYTES
+    enum: LUCY_STREAM_SCRATCH_DOUBLES
+    void lucy_stream_columns(char* dst, Py_ssize_t ldd_bytes, const char* src,
+                             Py_ssize_t col_bytes, Py_ssize_t cols)
+    void lucy_stream_fence()
     void lucy_columns_trsm_d(Py_ssize_t nc, const double* l, Py_ssize_t lda,
                              double* b, Py_ssize_t ldb)
     void lucy_columns_trsm_s(Py_ssize_t nc, const float* l, Py_ssize_t lda,

@@ -305,6 +305,33 @@ class TestKernelPaths:
         np.testing.assert_array_equal(piv0, piv[0])
         assert_lu_factor_matches_scipy(a, lu, piv)
 
+    # Batches of 32 MiB and more go through the columns kernel in a scratch
+    # buffer and are streamed to the output (lucy_stream_columns), as long as
+    # a group of matrices fits in 32 kB (not complex128 64 x 64): the bits
+    # must be the in-place path's (no scratch), on any thread count, with a
+    # last group cut short, non-square shapes, a C-order copy that is square
+    # and one that is not, and a NaN matrix unchecked and checked.
+    STREAM_BYTES = 32 << 20
+
+    @pytest.mark.parametrize("dtype, m, n", [(np.float64, 16, 16), (np.float32, 8, 12),
+                                             (np.complex128, 16, 16), (np.complex128, 32, 32),
+                                             (np.float64, 24, 20), (np.float64, 64, 64)])
+    def test_big_batches_streamed_to_the_output(self, dtype, m, n, rng):
+        size = -(-self.STREAM_BYTES // (m * n * np.dtype(dtype).itemsize)) + 3
+        a = random_matrices((size, m, n), dtype, rng)
+        a[7, 1, 2] = np.nan
+        f = np.ascontiguousarray(np.swapaxes(a, -1, -2))
+        ref_lu, ref_piv, _ = lucy.lu_factor_ex(np.swapaxes(f, -1, -2), overwrite_a=True,
+                                               check_finite=False)
+        for workers in (1, 2):
+            lu, piv, _ = lucy.lu_factor_ex(a, check_finite=False, workers=workers)
+            np.testing.assert_array_equal(piv, ref_piv)
+            np.testing.assert_array_equal(lu, ref_lu)
+        some = [0, 1, 5, size // 2, size - 1]
+        assert_lu_factor_matches_scipy(a[some], lu[some], piv[some])
+        with pytest.raises(ValueError, match=r"batch index \(7,\)"):
+            lucy.lu_factor(a)
+
     @pytest.mark.parametrize("shape", [(31, 31), (33, 33), (65, 65), (97, 80)])
     def test_scalar_and_lapack_kernels(self, shape, rng):
         for dtype in LAPACK_DTYPES:
