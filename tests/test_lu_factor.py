@@ -513,6 +513,26 @@ class TestLargeBlocked:
         np.testing.assert_array_equal(lu_w, lu)
         np.testing.assert_array_equal(piv_w, piv)
 
+    @pytest.mark.parametrize("shape, dtype", [((2048, 2048), np.float64),
+                                              ((2056, 2100), np.float64),
+                                              ((1456, 1460), np.complex128)])
+    def test_big_matrix_copied_with_streaming_stores(self, shape, dtype, rng):
+        # From 32 MiB, a C-order float64 (complex128) matrix with rows a
+        # multiple of 8 (4) is copied into the output by streaming stores on
+        # the threads (lucy_stream_load_transposed_d/_z; 2100 and 1460
+        # columns: last tiles of 52 and 52). The factors must be those of the
+        # same matrix factored in place, and a NaN in the last row and tile
+        # must still be found.
+        a = random_matrices(shape, dtype, rng)
+        lu, piv = lucy.lu_factor(a, workers=2)
+        ref_lu, ref_piv = lucy.lu_factor(np.asfortranarray(a), overwrite_a=True, workers=2)
+        np.testing.assert_array_equal(piv, ref_piv)
+        np.testing.assert_array_equal(lu, ref_lu)
+        assert_lu_factor_matches_scipy(a, lu, piv)
+        a[-1, -3] = np.nan
+        with pytest.raises(ValueError, match="infs or NaNs"):
+            lucy.lu_factor(a, workers=2)
+
     def test_first_singular_panel_reported(self, rng):
         # Zero columns in the third and fifth panels: each is factored by a
         # look-ahead task, and info names the first, as LAPACK's does.
