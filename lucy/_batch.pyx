@@ -795,27 +795,22 @@ cdef bint load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
     cdef Py_ssize_t nonfinite_tiles = 0
     cdef const char* src = at(b, &ops[0], i)
     cdef lapack_t* dst = <lapack_t*>at(b, &ops[1], i)
-    # A C-order float64 or complex128 matrix too big to stay in cache is
-    # written by streaming stores (load_parallel of lu_factor 1 x 3000 x 3000
-    # float64, in one process, alternating with and without: 0.936-0.963).
-    cdef bint streamed = (ops[0].col_stride == sz and (<uintptr_t>dst) % 32 == 0
+    # A C-order float64 matrix too big to stay in cache is written by
+    # streaming stores. lu_factor of 3000 x 3000, in one process, calls with
+    # and without alternating: float64 0.966-0.973; complex128 (by the same
+    # method) 0.989-1.001, so it copies as before.
+    cdef bint streamed = (lapack_t is double and ops[0].col_stride == sz
+                          and (<uintptr_t>dst) % 32 == 0
                           and m * n * sz >= mk.LUCY_STREAM_MIN_BYTES
-                          and mk.lucy_lanes_usable()
-                          and ((lapack_t is double and m % 8 == 0 and n % 4 == 0
-                                and lda % 4 == 0)
-                               or (lapack_t is cython.doublecomplex and m % 4 == 0
-                                   and n % 2 == 0 and lda % 2 == 0)))
+                          and m % 8 == 0 and n % 4 == 0 and lda % 4 == 0
+                          and mk.lucy_lanes_usable())
     cdef bint finite
     for t in prange(ntiles, num_threads=num_threads, schedule='static'):
         c0 = t * BLOCK_NB
         cw = BLOCK_NB if c0 + BLOCK_NB <= n else n - c0
         if streamed:
-            if lapack_t is double:
-                finite = mk.lucy_stream_load_transposed_d(
-                    src + c0 * sz, ops[0].row_stride, m, cw, <double*>(dst + c0 * lda), lda)
-            else:
-                finite = mk.lucy_stream_load_transposed_z(
-                    src + c0 * sz, ops[0].row_stride, m, cw, <double*>(dst + c0 * lda), lda)
+            finite = mk.lucy_stream_load_transposed_d(
+                src + c0 * sz, ops[0].row_stride, m, cw, <double*>(dst + c0 * lda), lda)
             mk.lucy_stream_fence()
             if check_finite and not finite:
                 nonfinite_tiles += 1

@@ -59,8 +59,6 @@ cdef extern from "_simd_columns.h" nogil:
     void lucy_stream_fence()
     bint lucy_stream_load_transposed_d(const char* src, Py_ssize_t rs, Py_ssize_t m,
                                        Py_ssize_t n, double* dst, Py_ssize_t ldd)
-    bint lucy_stream_load_transposed_z(const char* src, Py_ssize_t rs, Py_ssize_t m,
-                                       Py_ssize_t n, double* dst, Py_ssize_t ldd)
     void lucy_columns_trsm_d(Py_ssize_t nc, const double* l, Py_ssize_t lda,
                              double* b, Py_ssize_t ldb)
     void lucy_columns_trsm_s(Py_ssize_t nc, const float* l, Py_ssize_t lda,

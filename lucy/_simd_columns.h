@@ -168,7 +168,8 @@ static inline void lucy_stream_fence(void)
  * destination (eight doubles of a column) is written whole, at once, by
  * streaming stores. Needs m and n multiples of 8 and 4, dst 32-byte aligned
  * and ldd a multiple of 4. The copy of a 3000 x 3000 matrix in tiles of 128
- * columns took 6.6-8.6 ms on two threads, 3.2-5.0 ms this way (C harness). */
+ * columns took 6.6-8.6 ms on two threads, 3.2-5.0 ms this way (C harness);
+ * lu_factor of it, see load_parallel in _batch.pyx. */
 LUCY_LANES_TARGET static int lucy_stream_load_transposed_d(
     const char *src, ptrdiff_t rs, ptrdiff_t m, ptrdiff_t n, double *dst,
     ptrdiff_t ldd)
@@ -188,31 +189,6 @@ LUCY_LANES_TARGET static int lucy_stream_load_transposed_d(
                 _mm256_stream_pd(dst + i + (j + q) * ldd, (__m256d)out[q]);
                 _mm256_stream_pd(dst + i + 4 + (j + q) * ldd, (__m256d)out2[q]);
             }
-        }
-    return lucy_lanes_all_finite_d(seen);
-}
-
-/* The same for complex128 (interleaved doubles, ldd in complex elements):
- * four rows at a time, 2 x 2 transposes. Needs m a multiple of 4, n even,
- * dst 32-byte aligned and ldd even. */
-LUCY_LANES_TARGET static int lucy_stream_load_transposed_z(
-    const char *src, ptrdiff_t rs, ptrdiff_t m, ptrdiff_t n, double *dst,
-    ptrdiff_t ldd)
-{
-    lucy_vd_bits seen = {0};
-    for (ptrdiff_t i = 0; i < m; i += 4)
-        for (ptrdiff_t j = 0; j < n; j += 2) {
-            lucy_vd r[4], c[4];
-            for (int q = 0; q < 4; q++) {
-                r[q] = *(const lucy_vd_unaligned *)(src + (i + q) * rs + j * 16);
-                seen = lucy_lanes_nonfinite_d(seen, r[q]);
-            }
-            lucy_lanes_transpose2_z(r[0], r[1], &c[0], &c[1]);
-            lucy_lanes_transpose2_z(r[2], r[3], &c[2], &c[3]);
-            _mm256_stream_pd(dst + 2 * (i + j * ldd), (__m256d)c[0]);
-            _mm256_stream_pd(dst + 2 * (i + 2 + j * ldd), (__m256d)c[2]);
-            _mm256_stream_pd(dst + 2 * (i + (j + 1) * ldd), (__m256d)c[1]);
-            _mm256_stream_pd(dst + 2 * (i + 2 + (j + 1) * ldd), (__m256d)c[3]);
         }
     return lucy_lanes_all_finite_d(seen);
 }
@@ -799,9 +775,6 @@ static inline void lucy_stream_columns(char *dst, ptrdiff_t ldd_bytes,
 }
 static inline void lucy_stream_fence(void) {}
 static int lucy_stream_load_transposed_d(const char *src, ptrdiff_t rs,
-                                         ptrdiff_t m, ptrdiff_t n, double *dst,
-                                         ptrdiff_t ldd) { (void)src; return 1; }
-static int lucy_stream_load_transposed_z(const char *src, ptrdiff_t rs,
                                          ptrdiff_t m, ptrdiff_t n, double *dst,
                                          ptrdiff_t ldd) { (void)src; return 1; }
 static void lucy_columns_getf2_d(ptrdiff_t count, ptrdiff_t m, ptrdiff_t n,

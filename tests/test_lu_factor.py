@@ -517,10 +517,10 @@ class TestLargeBlocked:
                                               ((2056, 2100), np.float64),
                                               ((1456, 1460), np.complex128)])
     def test_big_matrix_copied_with_streaming_stores(self, shape, dtype, rng):
-        # From 32 MiB, a C-order float64 (complex128) matrix with rows a
-        # multiple of 8 (4) is copied into the output by streaming stores on
-        # the threads (lucy_stream_load_transposed_d/_z; 2100 and 1460
-        # columns: last tiles of 52 and 52). The factors must be those of the
+        # From 32 MiB, a C-order float64 matrix with rows a multiple of 8 is
+        # copied into the output by streaming stores on the threads
+        # (lucy_stream_load_transposed_d; 2100 columns: a last tile of 52);
+        # complex128 is copied as before. The factors must be those of the
         # same matrix factored in place, and a NaN in the last row and tile
         # must still be found.
         a = random_matrices(shape, dtype, rng)
