@@ -113,21 +113,25 @@ static inline ptrdiff_t lucy_columns_fetch_ahead(const char *ahead,
     return done;
 }
 
-/* Big batches are factored in a scratch buffer that stays in cache and
- * written to the output with streaming stores, which skip reading each
- * output line into cache before overwriting it (a third of the memory
- * traffic of a copy). Measured in one process, calls with and without it
- * alternating (median ratio of 30-40 pairs), two threads, lu_factor of C-order
- * batches: complex128 20000 x 16 x 16 0.946-0.966 (one thread 0.987), 5000 x
- * 32 x 32 0.978, 10000 x 24 x 24 0.989-1.012; float64 20000 x 16 x 16 0.989,
- * 10000 x 32 x 32 0.951, 5000 x 48 x 48 0.961, 2500 x 64 x 64 0.976; float32
+/* Outputs of LUCY_STREAM_MIN_BYTES and more are written with streaming
+ * stores, which skip reading each output line into cache before
+ * overwriting it (a third of the memory traffic of a copy): a batch of
+ * small matrices is factored a group at a time in a scratch buffer that
+ * stays in L1 and then streamed out (factor_items in _batch.pyx), and one
+ * big float64 matrix is copied in by lucy_stream_load_transposed_d.
+ * Measured in one process, calls with and without the scratch alternating
+ * (median ratio of 30-40 pairs), two threads, lu_factor of C-order batches:
+ * complex128 20000 x 16 x 16 0.946-0.966 (one thread 0.987), 5000 x 32 x 32
+ * 0.978, 10000 x 24 x 24 0.989-1.012; float64 20000 x 16 x 16 0.989, 10000
+ * x 32 x 32 0.951, 5000 x 48 x 48 0.961, 2500 x 64 x 64 0.976; float32
  * 10000 x 32 x 32 0.965. With a 64 kB scratch (complex128 64 x 64, which
- * then lives in L2) it was 1.061, so the scratch is L1's size. */
-/* Streaming stores leave the output out of cache, where the caller's next
- * step would find it if it fits: hence only from the size of this machine's
- * L3 (32 MB). Below it they gained too in a loop of calls (float64 5000 x 16
- * x 16, 10 MB: 0.944; float32 20000 x 16 x 16, 20 MB: 0.979; complex128
- * 5000 x 16 x 16: 0.993), which never reads its outputs. */
+ * then lives in L2) it was 1.061, so the scratch is L1's size.
+ *
+ * The threshold: streamed outputs are left out of cache, where the caller's
+ * next step would find them if they fit, hence only from the size of this
+ * machine's L3 (32 MB). Below it the scratch gained too in a loop of calls
+ * (float64 5000 x 16 x 16, 10 MB: 0.944; float32 20000 x 16 x 16, 20 MB:
+ * 0.979; complex128 5000 x 16 x 16: 0.993), which never reads its outputs. */
 #define LUCY_STREAM_MIN_BYTES ((ptrdiff_t)32 << 20)
 /* Room for one group of matrices there (32 kB). */
 #define LUCY_STREAM_SCRATCH_DOUBLES 4096
@@ -168,13 +172,13 @@ static inline void lucy_stream_fence(void)
     _mm_sfence();
 }
 
-/* lucy_lanes_load_transposed_d for one big matrix (see
- * LUCY_STREAM_MIN_BYTES, load_parallel), eight rows at a time, so that each line of the
- * destination (eight doubles of a column) is written whole, at once, by
- * streaming stores. Needs m and n multiples of 8 and 4, dst 32-byte aligned
- * and ldd a multiple of 4. The copy of a 3000 x 3000 matrix in tiles of 128
- * columns took 6.6-8.6 ms on two threads, 3.2-5.0 ms this way (C harness);
- * lu_factor of it, see load_parallel in _batch.pyx. */
+/* lucy_lanes_load_transposed_d for one big matrix (load_parallel in
+ * _batch.pyx, which has lu_factor's timings), eight rows at a time, so that
+ * each line of the destination (eight doubles of a column) is written
+ * whole, at once, by streaming stores. Needs m and n multiples of 8 and 4,
+ * dst 32-byte aligned and ldd a multiple of 4. The copy of a 3000 x 3000
+ * matrix in tiles of 128 columns took 6.6-8.6 ms on two threads, 3.2-5.0 ms
+ * this way (C harness). */
 LUCY_LANES_TARGET static int lucy_stream_load_transposed_d(
     const char *src, ptrdiff_t rs, ptrdiff_t m, ptrdiff_t n, double *dst,
     ptrdiff_t ldd)
