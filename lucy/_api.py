@@ -389,7 +389,10 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
     and ``P`` has the real dtype for every shape (SciPy's 1 x 1 shortcut
     returns int64 indices and a complex ``P`` for complex input). The outputs
     are C-ordered. ``p`` is the inverse of the permutation ``perm`` of
-    :func:`pivots_to_permutation` (``A[perm] == L @ U``).
+    :func:`pivots_to_permutation` (``A[perm] == L @ U``). For an ``M x 0``
+    matrix (K = 0) ``P`` is the ``M x M`` identity, so that ``A == P @ L @ U``
+    holds with ``L`` of shape ``(M, 0)``; SciPy returns ``P`` of shape
+    ``(0, 0)`` there.
 
     Examples
     --------
@@ -478,7 +481,7 @@ def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
     ----------
     lu : (..., M, N) array_like
         Factors as returned by :func:`lu_factor` (any layout is read).
-    piv : (..., K) array_like of int
+    piv : (..., K) array_like of int (or of floats with whole values)
         0-based pivots as returned by :func:`lu_factor`, ``K = min(M, N)``,
         each in ``[0, M)`` (checked). The batch dimensions of ``lu`` and
         ``piv`` broadcast together.
@@ -524,22 +527,45 @@ _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 def _as_pivots(piv, k=None, other="lu", name="piv"):
     """``piv`` as an int32 or int64 array of shape (..., k) (any last
     dimension when k is None), or a clear error. Other integer dtypes are
-    converted (the kernels check the values)."""
+    converted, and so are real floats holding whole numbers (pivots read
+    back from text, JSON or float-only stores; SciPy writes empty pivots as
+    ``np.array([])``); the kernels check the range of the values. The
+    caller's array is never modified: any conversion makes a copy."""
     if isinstance(piv, np.ma.MaskedArray):
         raise ValueError(f"{name}: masked arrays are not supported")
     piv = np.asarray(piv)
-    if piv.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integers, not dtype {piv.dtype}")
+    if piv.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold integers (or floats with whole values), "
+                        f"not dtype {piv.dtype}")
     if piv.ndim < 1:
-        raise ValueError(f"{name} must be at least 1-dimensional, got shape {piv.shape}")
+        raise ValueError(f"{name} must be at least one-dimensional, got shape {piv.shape}")
     if k is not None and piv.shape[-1] != k:
         raise ValueError(f"{name} must have shape (..., {k}) to match {other}, "
                          f"got {piv.shape}")
+    if piv.dtype.kind == "f":
+        return _whole_floats_as_int64(piv, name)
     native = piv.dtype.isnative and piv.flags.aligned
     if native and piv.dtype in (np.dtype(np.int32), np.dtype(np.int64)):
         return piv
     if piv.dtype == np.uint64 and piv.size and piv.max() > np.iinfo(np.int64).max:
         raise ValueError(f"{name} holds values beyond any row index")
+    return piv.astype(np.int64)
+
+
+def _whole_floats_as_int64(piv, name):
+    """Float pivots as int64, or ValueError at the first value that is not a
+    whole number. Whole values too large for int64 become -1, which the
+    kernels then report as out of range at the right batch position."""
+    whole = np.isfinite(piv)
+    finite = piv[whole]
+    whole[whole] = finite == np.trunc(finite)
+    if not whole.all():
+        flat = int(np.flatnonzero(~whole.reshape(-1))[0])
+        batch = piv.shape[:-1]
+        where = f" (first at batch index {_batch_index(batch, flat // piv.shape[-1])})" if batch else ""
+        raise ValueError(f"{name} must hold whole numbers, got {float(piv.reshape(-1)[flat])!r}{where}")
+    if float(np.finfo(piv.dtype).max) > 2.0**62:       # float16 cannot hold 2**62
+        piv = np.where(np.abs(piv) < 2.0**62, piv, -1)
     return piv.astype(np.int64)
 
 
@@ -564,7 +590,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     lu_and_piv : tuple of (lu, piv)
         Factorization from :func:`lu_factor` (or SciPy's): ``lu`` of shape
         ``(..., M, M)`` and ``piv`` of shape ``(..., M)`` with 0-based pivots
-        (any integer dtype). Pivots outside ``[0, M)`` raise ValueError (they
+        (any integer dtype, or floats holding whole numbers). Pivots outside ``[0, M)`` raise ValueError (they
         would make LAPACK read and write out of bounds). ``piv`` is never
         modified.
     b : array_like

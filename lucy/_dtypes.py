@@ -37,6 +37,10 @@ def real_dtype(dtype):
     return np.dtype(np.float32) if dtype.char in "fF" else np.dtype(np.float64)
 
 
+# SciPy's wording, so that code matching SciPy's messages keeps working.
+_NDIM_WORDS = {1: "one", 2: "two"}
+
+
 def as_numeric_array(a, name, min_ndim):
     """``a`` as an ndarray of a numeric dtype, or a clear exception.
 
@@ -60,7 +64,7 @@ def as_numeric_array(a, name, min_ndim):
                         f"complex), not dtype {arr.dtype}")
     if arr.ndim < min_ndim:
         raise ValueError(
-            f"{name} must be at least {min_ndim}-dimensional, "
+            f"{name} must be at least {_NDIM_WORDS[min_ndim]}-dimensional, "
             f"got shape {arr.shape}"
             + (" (a stack of matrices has shape (..., M, N))" if min_ndim == 2 else ""))
     return arr

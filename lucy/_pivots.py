@@ -47,7 +47,7 @@ def pivots_to_permutation(piv, m=None, *, workers=None):
 
     Parameters
     ----------
-    piv : (..., K) array_like of int
+    piv : (..., K) array_like of int (or of floats with whole values)
         0-based pivots, as from :func:`lu_factor` (SciPy's; MLX's pivots as
         well; subtract 1 from PyTorch's). Each must lie in ``[0, m)``.
     m : int, optional
@@ -105,7 +105,7 @@ def permutation_to_pivots(perm, k=None, *, workers=None):
 
     Parameters
     ----------
-    perm : (..., M) array_like of int
+    perm : (..., M) array_like of int (or of floats with whole values)
         Each a permutation of ``0, ..., M-1`` (checked), with the meaning
         ``A[perm] == L @ U``.
     k : int, optional
