@@ -14,7 +14,7 @@ from libc.stdlib cimport malloc, free
 
 from lucy._lapack cimport lapack_t, lapack_int, getrs
 from lucy cimport _matrix as mk
-from lucy._openmp cimport omp_get_thread_num
+from lucy._openmp cimport lucy_max_threads, omp_get_thread_num
 
 cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX
@@ -27,6 +27,18 @@ cdef enum:
 
 # The module's contract says LU_NO_MEMORY; the kernels return NO_MEMORY.
 assert <int>LU_NO_MEMORY == <int>mk.NO_MEMORY and <int>IPIV_STACK == <int>mk.IPIV_STACK
+
+
+# Set once this module has started OpenMP threads (cimporting code calling
+# ?lu_factor_batch_parallel). GNU OpenMP cannot start them again in a child
+# forked after that; lucy's Python layer reads this flag in such a child and
+# runs serially (lucy/_threads.py).
+cdef bint openmp_threads_started = False
+
+
+def _openmp_threads_started():
+    """Whether this module has run an OpenMP region with several threads."""
+    return openmp_threads_started
 
 
 # ---------------------------------------------------------------------------
@@ -203,6 +215,7 @@ cdef int factor_batch(Py_ssize_t batch, Py_ssize_t m, Py_ssize_t n, lapack_t* a,
                       int32_t* piv, Py_ssize_t piv_stride, int32_t* info,
                       void* work, int num_threads, bint parallel) noexcept nogil:
     """Serial (``parallel`` False) or lucy's OpenMP loop over the batch."""
+    global openmp_threads_started
     cdef Py_ssize_t sz = sizeof(lapack_t), k = m if m < n else n
     cdef Py_ssize_t i, t, ws, count = 0
     cdef int status, nt = 1
@@ -238,6 +251,10 @@ cdef int factor_batch(Py_ssize_t batch, Py_ssize_t m, Py_ssize_t n, lapack_t* a,
         return -9
     if parallel:
         nt = num_threads if num_threads < batch else <int>batch
+        if nt > lucy_max_threads():
+            nt = lucy_max_threads()
+        if nt > 1:
+            openmp_threads_started = True
     ws = factor_work_size(a, m, n)
     if w == NULL and (col_major_ld(m, n, rs, cs) == 0
                       or sizeof(lapack_int) != sizeof(int32_t)):
@@ -420,6 +437,7 @@ cdef int unpack(Py_ssize_t m, Py_ssize_t n, const lapack_t* lu, Py_ssize_t lu_rs
 
 cdef int lu_pivots_to_permutation(Py_ssize_t k, Py_ssize_t m, const int32_t* piv,
                                   int32_t* perm) noexcept nogil:
+    cdef Py_ssize_t i
     if k < 0:
         return -1
     if bad_dim(m):
@@ -432,10 +450,11 @@ cdef int lu_pivots_to_permutation(Py_ssize_t k, Py_ssize_t m, const int32_t* piv
         return -3
     if perm == NULL:
         return -4
-    # load_pivots checks every pivot (and leaves a copy in perm[:k], which
-    # swaps_to_perm then overwrites): an invalid one would write out of bounds.
-    if not mk.load_pivots(<const char*>piv, sizeof(int32_t), False, k, m, 0, perm):
-        return -3
+    # Every pivot is checked before perm is touched: on an error nothing is
+    # written (cython_lu.pxd), and an invalid pivot would write out of bounds.
+    for i in range(k):
+        if piv[i] < 0 or piv[i] >= m:
+            return -3
     mk.swaps_to_perm(piv, k, m, perm)
     return 0
 

@@ -369,6 +369,36 @@ def test_invalid_arguments_are_reported_and_touch_nothing():
     assert (b == 1).all() and (stack == 1).all()
 
 
+@pytest.mark.parametrize("bad", [-1, 3, 2**31 - 1])
+def test_errors_write_nothing(bad):
+    """cython_lu.pxd: on a negative return nothing was written. The twins
+    fill every output with a marker (-1 pivots and permutations, -7 info)
+    before the call; each function is called with each kind of error."""
+    piv = np.array([2, 1, bad], np.int32)                 # only the last is bad
+    info, perm = twins.lu_pivots_to_permutation(piv, 3)
+    assert info == -3 and (perm == -1).all()
+    a = np.asfortranarray(np.arange(1.0, 10.0).reshape(3, 3) + 4 * np.eye(3))
+    before = a.copy()
+    lu, _ = sla.lu_factor(a)
+    b = np.asfortranarray(np.arange(3.0).reshape(3, 1))
+    for solve in (twins.lu_solve, twins.lu_solve_strided):
+        x = b.copy(order="F")
+        assert solve(0, lu, piv, x) < 0
+        np.testing.assert_array_equal(x, b)
+    assert (twins.lu_factor(a, m=-1)[1] == -1).all()
+    assert (twins.lu_factor(a, lda=2)[1] == -1).all()
+    assert (twins.lu_factor_strided(a, row_stride=0)[1] == -1).all()
+    stack = np.asfortranarray(np.ones((3, 2, 2)))
+    for ret, out_piv, out_info in (twins.lu_factor_batch(stack, batch_stride=0),
+                                   twins.lu_factor_batch(stack, piv_stride=1),
+                                   twins.lu_factor_batch_parallel(stack, 0)):
+        assert ret < 0 and (out_piv == -1).all() and (out_info == -7).all()
+    l, u = np.full((3, 3), 7.0), np.full((3, 3), 7.0)
+    rows_alike = np.broadcast_to(np.ones(3), (3, 3))      # row stride 0
+    assert twins.lu_unpack(rows_alike, l, u) == -4
+    assert (l == 7).all() and (u == 7).all()
+
+
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
 def test_empty_matrices(dtype):
     for shape in [(0, 0), (0, 3), (3, 0)]:
