@@ -43,8 +43,8 @@ def _limit_from_environment():
         limit = int(text)
     except ValueError:
         limit = -1
-    if limit < 0:
-        warnings.warn(f"{_ENV}={text!r} is not a byte count >= 0; using the default "
+    if not 0 <= limit < 2**63:     # the allocator counts bytes in a size_t
+        warnings.warn(f"{_ENV}={text!r} is not a byte count >= 0 and < 2**63; using the default "
                       f"({_default_limit()} bytes)", RuntimeWarning, stacklevel=2)
         return _default_limit()
     return limit

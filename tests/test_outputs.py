@@ -169,7 +169,7 @@ class TestLimit:
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip() == f"(0, 0, {32 * MIB})"
 
-    @pytest.mark.parametrize("value", ["-1", "lots", "1.5e9"])
+    @pytest.mark.parametrize("value", ["-1", "lots", "1.5e9", str(2**64), str(2**63), "9" * 400])
     def test_bad_value_warns_and_uses_the_default(self, value):
         out = self.run(value, "import warnings; warnings.simplefilter('always'); " + self.CODE)
         assert out.returncode == 0, out.stderr
