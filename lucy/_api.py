@@ -13,7 +13,7 @@ from scipy.linalg import LinAlgWarning
 
 from . import _batch, _outputs
 from ._dtypes import as_numeric_array, real_dtype, result_dtype
-from ._threads import blas_single_threaded, fork_safe_threads, resolve_workers
+from ._threads import blas_single_threaded, fork_safe_threads, max_threads, resolve_workers
 
 __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 
@@ -53,7 +53,9 @@ def _broadcast_to(arr, batch, core_ndim):
 
 
 def _plan_threads(workers, batch_size, work_per_item, min_side=0):
-    threads = resolve_workers(workers)
+    """Threads for one compiled call: the ``workers`` request, capped at
+    :func:`max_threads` and at what the work can use."""
+    threads = min(resolve_workers(workers), max_threads())
     if min_side < _batch.BLOCKED_MIN_N:
         # Only matrices this large use threads within one matrix.
         threads = min(threads, batch_size)

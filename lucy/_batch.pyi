@@ -10,6 +10,7 @@ COLUMNS_MAX_N: int
 COLUMNS_MAX_N_COMPLEX128: int
 PANELS_MAX_N: int
 LANES: int
+THREADS_PER_CPU: int
 BLOCKED_MIN_N: int
 
 def factors_without_lapack(arr: np.ndarray, m: int, n: int) -> bool: ...

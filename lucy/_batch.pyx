@@ -22,7 +22,8 @@ from libc.stdlib cimport calloc, malloc, free
 
 from lucy._lapack cimport lapack_t, lapack_int, getrf, getrs, laswp, trsm_unit_lower, gemm_minus
 from lucy cimport _matrix as mk
-from lucy._openmp cimport LUCY_OPENMP_ENABLED, omp_get_max_threads, omp_get_thread_num
+from lucy._openmp cimport (LUCY_OPENMP_ENABLED, LUCY_THREADS_PER_CPU, omp_get_max_threads,
+                           omp_get_thread_num)
 
 cdef extern from "_small_lanes.h" nogil:
     enum:
@@ -80,6 +81,8 @@ COLUMNS_MAX_N_COMPLEX128 = mk.LUCY_COLUMNS_MAX_N_Z
 PANELS_MAX_N = mk.PANELS_MAX_K - 1
 # Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
 LANES = LUCY_LANES
+# The cap on threads per usable core (lucy/_threads.py).
+THREADS_PER_CPU = LUCY_THREADS_PER_CPU
 
 
 # ---------------------------------------------------------------------------

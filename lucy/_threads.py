@@ -28,6 +28,20 @@ __all__ = ["set_workers", "get_workers", "resolve_workers", "blas_single_threade
 _default_workers = contextvars.ContextVar("lucy_default_workers", default=None)
 
 
+# A request for more threads than this many per usable core is capped there:
+# threads beyond the cores only oversubscribe them (and give the same bits,
+# as any thread count does), while OpenMP asked for tens of thousands of
+# threads fails to create them and kills the process. The factor leaves room
+# to test more threads than cores. cython_lu's C API applies the same cap.
+THREADS_PER_CPU = _batch.THREADS_PER_CPU
+
+
+def max_threads():
+    """The most threads one lucy call starts: ``THREADS_PER_CPU`` times the
+    usable cores."""
+    return THREADS_PER_CPU * _usable_cpus()
+
+
 def _usable_cpus():
     try:
         return len(os.sched_getaffinity(0))
@@ -79,9 +93,16 @@ _forked_after_parallel = False
 _fork_warned = False
 
 
+def _openmp_threads_started():
+    """Whether lucy has started OpenMP threads in this process: through its
+    Python functions, or through cython_lu's C API called from other code."""
+    cython_lu = sys.modules.get("lucy.cython_lu")
+    return _parallel_started or (cython_lu is not None and cython_lu._openmp_threads_started())
+
+
 def _after_fork_in_child():
     global _forked_after_parallel, _fork_warned
-    _forked_after_parallel = _forked_after_parallel or _parallel_started
+    _forked_after_parallel = _forked_after_parallel or _openmp_threads_started()
     _fork_warned = False
 
 
@@ -202,6 +223,33 @@ class _BlasThreads:
         self._depth = 0
         self._saved = None
         self._process_wide = None    # (set, get) ctypes functions, found on first use
+        if hasattr(os, "register_at_fork"):
+            # A fork copies the lock and the hold as they are, but not the
+            # threads inside lucy that would release them: the child would
+            # block on the lock and keep BLAS at one thread for its whole
+            # life. The lock is held across the fork, so the child sees a
+            # consistent state, and the child then drops the hold.
+            os.register_at_fork(before=self._lock_for_fork,
+                                after_in_parent=self._unlock_after_fork,
+                                after_in_child=self._reset_in_child)
+
+    def _lock_for_fork(self):
+        self._lock.acquire()
+
+    def _unlock_after_fork(self):
+        self._lock.release()
+
+    def _reset_in_child(self):
+        self._lock = threading.Lock()
+        if self._depth:
+            self._restore()
+            self._depth = 0
+
+    def _restore(self):
+        for (set_, _), n in zip(self._process_wide, self._saved):
+            if n != 1:
+                set_(n)
+        self._saved = None
 
     def setup(self):
         """Find the loaded BLAS libraries (threadpoolctl; about a
@@ -238,10 +286,7 @@ class _BlasThreads:
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
-                for (set_, _), n in zip(self._process_wide, self._saved):
-                    if n != 1:
-                        set_(n)
-                self._saved = None
+                self._restore()
 
 
 blas_single_threaded = _BlasThreads()

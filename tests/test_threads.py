@@ -552,28 +552,74 @@ class TestConcurrentCalls:
         assert blas_threads() == before
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_forked_child_runs_serially_instead_of_hanging():
-    # GNU OpenMP cannot run a parallel region in a child forked after the
-    # parent ran one (it waits for ever); multiprocessing forks by default on
-    # Linux. The child must finish, with the right results and one warning.
-    code = (
-        "import os, warnings, numpy as np, scipy.linalg as sla, lucy\n"
-        "a = np.random.default_rng(0).standard_normal((4096, 16, 16))\n"
-        "lucy.lu_factor(a, workers=2)\n"
-        "pid = os.fork()\n"
-        "if pid == 0:\n"
-        "    with warnings.catch_warnings(record=True) as w:\n"
-        "        warnings.simplefilter('always')\n"
-        "        lu, piv = lucy.lu_factor(a, workers=2)\n"
-        "        lucy.lu_factor(a[:2000], workers=2)\n"
-        "    ref = sla.lu_factor(a[7])\n"
-        "    ok = np.allclose(lu[7], ref[0]) and (piv[7] == ref[1]).all()\n"
-        "    one = len(w) == 1 and 'forked' in str(w[0].message)\n"
-        "    os._exit(0 if ok and one else 3)\n"
-        "_, status = os.waitpid(pid, 0)\n"
-        "print(os.waitstatus_to_exitcode(status))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "0"
+# ---------------------------------------------------------------------------
+# Absurd thread counts are capped before they reach OpenMP
+
+_HUGE_WORKERS_CODE = """
+import ctypes, sys, warnings
+import numpy as np
+import lucy, lucy.cython_lu, lucy.mlx
+
+rng = np.random.default_rng(0)
+big = rng.standard_normal((600, 600))
+many = rng.standard_normal((200_000, 4, 4)) + 4 * np.eye(4)
+b = rng.standard_normal((200_000, 4, 1))
+huge = int(sys.argv[1]) if len(sys.argv) > 1 else None
+kw = {} if huge is None else {"workers": huge}
+
+def same(x, y):
+    x, y = (x if isinstance(x, tuple) else (x,)), (y if isinstance(y, tuple) else (y,))
+    assert all(p.tobytes() == q.tobytes() for p, q in zip(x, y))
+
+same(lucy.lu_factor(big, **kw), lucy.lu_factor(big, workers=1))
+same(lucy.lu_factor(many, **kw), lucy.lu_factor(many, workers=1))
+same(lucy.lu(many, **kw), lucy.lu(many, workers=1))
+lu, piv = lucy.lu_factor(many, workers=1)
+same(lucy.lu_solve((lu, piv), b, **kw), lucy.lu_solve((lu, piv), b, workers=1))
+same(lucy.pivots_to_permutation(piv, **kw), lucy.pivots_to_permutation(piv, workers=1))
+same(lucy.lu_unpack(lu, piv, **kw), lucy.lu_unpack(lu, piv, workers=1))
+stream = {} if huge is None else {"stream": huge}
+same(lucy.mlx.lu_factor(many, **stream), lucy.mlx.lu_factor(many, stream=1))
+if huge is not None:
+    with lucy.set_workers(huge):
+        same(lucy.lu_factor(many), lucy.lu_factor(many, workers=1))
+
+# The C API caps num_threads too.
+capsule = lucy.cython_lu.__pyx_capi__["dlu_factor_batch_parallel"]
+get_name = ctypes.pythonapi.PyCapsule_GetName
+get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+ssize, p = ctypes.c_ssize_t, ctypes.c_void_p
+factor_batch_parallel = ctypes.CFUNCTYPE(
+    ctypes.c_int, ssize, ssize, ssize, p, ssize, ssize, ssize, p, ssize, p, p,
+    ctypes.c_int)(get_pointer(capsule, get_name(capsule)))
+a = np.ascontiguousarray(np.swapaxes(many, 1, 2))
+piv_c = np.empty((len(many), 4), np.int32)
+assert factor_batch_parallel(len(many), 4, 4, a.ctypes.data, 16, 1, 4, piv_c.ctypes.data,
+                             4, None, None, huge or 100_000) == 0
+assert (piv_c == piv).all()
+print("ok")
+"""
+
+
+class TestThreadCap:
+    """More threads than ``THREADS_PER_CPU`` per usable core are never
+    started: OpenMP asked for 100000 threads kills the process (SIGSEGV in
+    GOMP_parallel, or "Thread creation failed"). Each case runs in a fresh
+    interpreter so that a crash fails the test, not the suite."""
+
+    @pytest.mark.parametrize("env, argv", [
+        ({}, ["100000"]), ({}, ["50000"]), ({"OMP_NUM_THREADS": "100000"}, []),
+    ], ids=["workers=100000", "workers=50000", "OMP_NUM_THREADS=100000"])
+    def test_huge_requests_are_capped(self, env, argv):
+        result = subprocess.run([sys.executable, "-c", _HUGE_WORKERS_CODE, *argv],
+                                env=dict(os.environ, **env), capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode == 0 and result.stdout.strip() == "ok", (
+            f"exit {result.returncode}: {result.stderr[-2000:]}")
+
+    def test_max_threads(self):
+        from lucy import _threads
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        assert _threads.max_threads() == _threads.THREADS_PER_CPU * cores >= 4
