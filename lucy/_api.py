@@ -211,7 +211,10 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
     workers : int, optional, keyword-only
         Threads to use: a positive count, or negative to count back from
         the number of usable cores (-1: all). Default: :func:`get_workers`.
-        The result is identical for any value.
+        The result is identical for any value. A call never starts more
+        than 4 threads per usable core: larger requests (including a large
+        ``OMP_NUM_THREADS``) are capped there, as threads beyond the cores
+        only oversubscribe them.
 
     Returns
     -------
