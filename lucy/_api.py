@@ -668,7 +668,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
             raise TypeError
         trans_code = _TRANS[trans]
     except (KeyError, TypeError):
-        raise ValueError(f"trans must be 0, 1 or 2, got {trans!r}") from None
+        raise ValueError(f"trans must be 0, 1 or 2 (or 'N', 'T', 'C'), got {trans!r}") from None
     m = lu_arr.shape[-1]
     if lu_arr.shape[-2] != m:
         raise ValueError(f"lu must be square, shape (..., M, M), got {lu_arr.shape}")
@@ -677,8 +677,14 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     vector = b1.ndim == 1
     b_mat = b1[:, None] if vector else b1
     if b_mat.shape[-2] != m:
+        hint = ""
+        if b1.ndim >= 2 and b1.shape[-1] == m and b1.shape[:-1] == lu_arr.shape[:b1.ndim - 1]:
+            # The most common batched mistake: a stack of vectors (..., M).
+            hint = (f"; a stack of vectors is written b[..., None], of shape "
+                    f"{(*b1.shape, 1)}")
         raise ValueError(f"Shapes of lu {lu_arr.shape} and b {b1.shape} are "
-                         "incompatible: b must have M rows")
+                         f"incompatible: b must have M = {m} rows, shape (M,) or "
+                         f"(..., M, NRHS){hint}")
     nrhs = b_mat.shape[-1]
     _check_core_size(nrhs, name="b")
     batch = _broadcast_batch_shapes(

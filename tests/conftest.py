@@ -17,6 +17,10 @@ import lucy
 settings.register_profile(
     "ci", max_examples=60, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
+# On demand: HYPOTHESIS_PROFILE=long pytest tests/test_differential.py
+settings.register_profile(
+    "long", max_examples=6000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 LAPACK_DTYPES = [np.float32, np.float64, np.complex64, np.complex128]

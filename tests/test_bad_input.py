@@ -527,6 +527,17 @@ class TestLuSolveArguments:
         with unchanged(lu, piv, b), pytest.raises(ValueError, match=r"\bb\b.*rows"):
             lucy.lu_solve((lu, piv), b)
 
+    def test_stack_of_vectors_gets_a_hint(self):
+        # lu (10, 4, 4) with b (10, 4): SciPy's rule reads b as one 10 x 4
+        # matrix; the message names M and the spelling of a vector stack.
+        lu = np.broadcast_to(np.eye(4), (10, 4, 4))
+        piv = np.zeros((10, 4), np.int32) + np.arange(4, dtype=np.int32)
+        with pytest.raises(ValueError, match=r"M = 4 rows.*b\[\.\.\., None\], of shape \(10, 4, 1\)"):
+            lucy.lu_solve((lu, piv), np.ones((10, 4)))
+        with pytest.raises(ValueError, match=r"M = 4 rows") as info:
+            lucy.lu_solve((lu, piv), np.ones((10, 5)))
+        assert "None" not in str(info.value)
+
     @pytest.mark.parametrize("lu_batch,piv_batch,b_batch", [
         ((3,), (2,), ()),
         ((3,), (3,), (2,)),
@@ -545,7 +556,8 @@ class TestLuSolveArguments:
                                        np.array([0, 1]), "t", b"N"])
     def test_bad_trans(self, trans):
         lu, piv, b = _solve_inputs()
-        with unchanged(lu, piv, b), pytest.raises(ValueError, match=named("trans")):
+        with unchanged(lu, piv, b), pytest.raises(
+                ValueError, match=named("trans") + r" must be 0, 1 or 2 \(or 'N', 'T', 'C'\)"):
             lucy.lu_solve((lu, piv), b, trans=trans)
 
     @pytest.mark.parametrize("trans,code", [(0, 0), (1, 1), (2, 2), ("N", 0), ("T", 1),
