@@ -143,8 +143,8 @@ def simd_kernels():
 
 
 def simd_kernels_compiled():
-    """Whether this build holds the AVX2 + FMA kernels at all (GCC on
-    x86-64; see _small_lanes.h), whatever the CPU."""
+    """Whether this build holds the AVX2 + FMA kernels at all (GCC >= 12
+    or Clang on x86-64; see _small_lanes.h), whatever the CPU."""
     return bool(LUCY_LANES_AVAILABLE)
 
 

@@ -65,6 +65,62 @@ cdef extern from "_simd_columns.h" nogil:
                              float* b, Py_ssize_t ldb)
 
 
+cdef extern from *:
+    """
+    #include <complex.h>
+    #include <math.h>
+    #include <string.h>
+    /* x / y by Smith's method, as GCC's -fcx-fortran-rules expands it and
+       as the SIMD kernels compute it: with it every compiler gives the same
+       bits (Clang's C99 division is another formula). A complex number is
+       laid out as an array of its two parts (C11 6.2.5); CMPLX is missing
+       with Clang 14 and glibc. */
+    static inline double _Complex lucy_zdiv(double _Complex x, double _Complex y)
+    {
+        const double xr = creal(x), xi = cimag(x), yr = creal(y), yi = cimag(y);
+        double q[2], r, d;
+        double _Complex z;
+        if (fabs(yr) >= fabs(yi)) {
+            r = yi / yr; d = yr + yi * r;
+            q[0] = (xr + xi * r) / d; q[1] = (xi - xr * r) / d;
+        } else {
+            r = yr / yi; d = yi + yr * r;
+            q[0] = (xr * r + xi) / d; q[1] = (xi * r - xr) / d;
+        }
+        memcpy(&z, q, sizeof z);
+        return z;
+    }
+    /* The same in float arithmetic, for complex64. */
+    static inline float _Complex lucy_cdiv(float _Complex x, float _Complex y)
+    {
+        const float xr = crealf(x), xi = cimagf(x), yr = crealf(y), yi = cimagf(y);
+        float q[2], r, d;
+        float _Complex z;
+        if (fabsf(yr) >= fabsf(yi)) {
+            r = yi / yr; d = yr + yi * r;
+            q[0] = (xr + xi * r) / d; q[1] = (xi - xr * r) / d;
+        } else {
+            r = yr / yi; d = yi + yr * r;
+            q[0] = (xr * r + xi) / d; q[1] = (xi * r - xr) / d;
+        }
+        memcpy(&z, q, sizeof z);
+        return z;
+    }
+    """
+    double complex lucy_zdiv(double complex x, double complex y) noexcept nogil
+    float complex lucy_cdiv(float complex x, float complex y) noexcept nogil
+
+
+cdef inline lapack_t divide(lapack_t x, lapack_t y) noexcept nogil:
+    """x / y; for complex types by Smith's method (lucy_zdiv above)."""
+    if lapack_t is float or lapack_t is double:
+        return x / y
+    elif lapack_t is cython.floatcomplex:
+        return lucy_cdiv(x, y)
+    else:
+        return lucy_zdiv(x, y)
+
+
 cdef inline double abs1(lapack_t x) noexcept nogil:
     """LAPACK's pivot size: |x| for real, |re(x)| + |im(x)| for complex
     (what i?amax compares), so lucy picks the pivots LAPACK picks."""
@@ -180,7 +236,7 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     cdef lapack_int info = 0
     cdef double best, v, sfmin
     cdef bint bigger
-    cdef lapack_t pivot, t, r
+    cdef lapack_t pivot, t, r, one = 1
     cdef lapack_t* col
     cdef lapack_t* other
     if lapack_t is float or lapack_t is cython.floatcomplex:
@@ -212,12 +268,12 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
             a[p + jj * lda] = t
         pivot = col[j]
         if best >= sfmin:
-            r = 1 / pivot
+            r = divide(one, pivot)
             for i in range(j + 1, m):
                 col[i] = col[i] * r
         else:
             for i in range(j + 1, m):
-                col[i] = col[i] / pivot
+                col[i] = divide(col[i], pivot)
         for jj in range(j + 1, n):
             other = a + jj * lda
             t = other[j]
@@ -415,7 +471,7 @@ cdef inline void getrs_small(int trans, Py_ssize_t n, Py_ssize_t nrhs,
                 for i in range(j + 1, n):
                     x[i] = x[i] - lu[i + j * lda] * t
             for j in range(n - 1, -1, -1):
-                x[j] = x[j] / lu[j + j * lda]
+                x[j] = divide(x[j], lu[j + j * lda])
                 t = x[j]
                 for i in range(j):
                     x[i] = x[i] - lu[i + j * lda] * t
@@ -425,7 +481,7 @@ cdef inline void getrs_small(int trans, Py_ssize_t n, Py_ssize_t nrhs,
                 s = x[j]
                 for i in range(j):
                     s = s - conj_if(lu[i + j * lda], cj) * x[i]
-                x[j] = s / conj_if(lu[j + j * lda], cj)
+                x[j] = divide(s, conj_if(lu[j + j * lda], cj))
             for j in range(n - 1, -1, -1):
                 s = x[j]
                 for i in range(j + 1, n):
