@@ -14,6 +14,7 @@ express (negative or zero strides, Fortran order, views) is read in place
 without a temporary of the batch's size.
 """
 import collections
+import os
 
 import numpy as np
 
@@ -24,38 +25,18 @@ from cpython.pycapsule cimport PyCapsule_New
 from libc.stdint cimport int32_t, int64_t, uintptr_t
 from libc.stdlib cimport calloc, malloc, free
 
-from lucy._lapack cimport lapack_t, lapack_int, getrf, getrs, laswp, trsm_unit_lower, gemm_minus
-from lucy cimport _matrix as mk
+from lucy._kernels.lapack cimport (lapack_t, lapack_int, getrf, getrs, laswp, trsm_unit_lower,
+                                   gemm_minus)
+from lucy._kernels cimport matrix as mk
 from lucy._kernels cimport plan as pl
-from lucy._kernels.plan cimport Plan, SolvePlan, plan_factor, plan_solve, active_tier
-from lucy._openmp cimport (LUCY_OPENMP_ENABLED, LUCY_THREADS_PER_CPU, omp_get_max_threads,
-                           omp_get_thread_num)
+from lucy._kernels.plan cimport Plan, SolvePlan, plan_factor, plan_solve, active, select_kernels
+from lucy._kernels.kernels cimport (lucy_kernels, lucy_kernels_of, lucy_tiers_built,
+                                    lucy_tiers_supported, LUCY_LANES, LUCY_LANES_MAX_N,
+                                    LUCY_COLUMNS_GROUP, LUCY_COLUMNS_MAX_N)
+from lucy._kernels.openmp cimport (LUCY_OPENMP_ENABLED, LUCY_THREADS_PER_CPU, omp_get_max_threads,
+                                   omp_get_thread_num)
 
-cdef extern from "_small_lanes.h" nogil:
-    enum:
-        LUCY_LANES
-        LUCY_LANES_MAX_N
-        LUCY_LANES_AVAILABLE
-    void lucy_lanes_getrf_d(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
-                            double** dst, int32_t** piv, int32_t** status,
-                            bint check_finite)
-    void lucy_lanes_getrf_s(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
-                            float** dst, int32_t** piv, int32_t** status,
-                            bint check_finite)
-    void lucy_lanes_getrf_z(int n, const char** src, Py_ssize_t rs, Py_ssize_t cs,
-                            double** dst, int32_t** piv, int32_t** status,
-                            bint check_finite)
-    int lucy_lanes_getrs_d(int n, Py_ssize_t nrhs, const double** lu,
-                            Py_ssize_t lda, const int32_t** piv, double** x,
-                            Py_ssize_t ldx)
-    int lucy_lanes_getrs_z(int n, Py_ssize_t nrhs, const double** lu,
-                            Py_ssize_t lda, const int32_t** piv, double** x,
-                            Py_ssize_t ldx)
-    int lucy_lanes_getrs_s(int n, Py_ssize_t nrhs, const float** lu,
-                            Py_ssize_t lda, const int32_t** piv, float** x,
-                            Py_ssize_t ldx)
-
-cdef extern from "_output_cache.h" nogil:
+cdef extern from "output_cache.h" nogil:
     size_t LUCY_CACHE_MIN_BYTES
     void* lucy_output_handler_address "(&lucy_output_handler)"
     void lucy_cache_configure(size_t limit)
@@ -77,22 +58,29 @@ INFO_NONFINITE = NONFINITE
 INFO_BAD_PIVOT = BAD_PIVOT
 # Matrices up to this size in both dimensions never reach LAPACK.
 SMALL_N = pl.SMALL_N
-# float32/float64 (complex128) matrices up to this size, rows a multiple of
-# the SIMD width (even), take the vectorised kernel of _simd_columns.h where
-# the CPU has AVX2 and FMA.
-COLUMNS_MAX_N = pl.LUCY_COLUMNS_MAX_N
-COLUMNS_MAX_N_COMPLEX128 = pl.LUCY_COLUMNS_MAX_N_Z
+# float32/float64/complex128 matrices up to this size, rows a multiple of
+# the SIMD register's, take a columns kernel (where the tier has them).
+COLUMNS_MAX_N = LUCY_COLUMNS_MAX_N
 # float32/float64 matrices with min(M, N) above COLUMNS_MAX_N and up to this,
-# rows a multiple of the SIMD width, take the blocked LU on those panels.
+# rows a multiple of the SIMD register's, take the blocked LU on those panels.
 PANELS_MAX_N = pl.PANELS_MAX_K - 1
-# Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
-LANES = LUCY_LANES
+cdef enum:
+    # Matrices (systems) handed to a lane kernel per call, LUCY_LANES of
+    # them side by side at a time: the kernels are reached through the
+    # tier's table, and a call per LUCY_LANES cost lu_solve of 100000 4 x 4
+    # systems 6%.
+    LANES_CHUNK = 32
+    LANES_CHUNK_GROUPS = 8      # LANES_CHUNK / LUCY_LANES
+# Matrices the tiny-matrix kernel takes per call (lu's and lu_solve's
+# scratch is per matrix).
+LANES = LANES_CHUNK
+assert LANES_CHUNK == LANES_CHUNK_GROUPS * LUCY_LANES
 # The cap on threads per usable core (lucy/_threads.py).
 THREADS_PER_CPU = LUCY_THREADS_PER_CPU
 
 
 # ---------------------------------------------------------------------------
-# Output memory (_output_cache.h): large outputs whose pages a later call
+# Output memory (output_cache.h): large outputs whose pages a later call
 # takes back without faults
 
 OUTPUT_CACHE_MIN_BYTES = LUCY_CACHE_MIN_BYTES
@@ -141,7 +129,7 @@ def factor_plan(dtype, Py_ssize_t m, Py_ssize_t n):
     kernel), ``reaches_lapack`` (LAPACK or BLAS is called, so BLAS must be
     kept at one thread while several matrices run in parallel) and
     ``threads_inside`` (the kernel uses threads within one matrix)."""
-    cdef Plan p = plan_factor(dtype_code(dtype), m, n, active_tier())
+    cdef Plan p = plan_factor(dtype_code(dtype), m, n, active())
     return FactorPlan(_KERNEL_NAMES[p.kernel], p.lanes, p.reaches_lapack, p.threads_inside)
 
 
@@ -149,22 +137,63 @@ def solve_plan(dtype, Py_ssize_t m, int trans):
     """How lucy solves op(A) X = B with the factors of m x m matrices of
     ``dtype`` (plan_solve): ``kernel`` "small" (lucy's substitutions) or
     "getrs" (LAPACK's), ``lanes``, ``reaches_lapack``."""
-    cdef SolvePlan p = plan_solve(dtype_code(dtype), m, trans, active_tier())
+    cdef SolvePlan p = plan_solve(dtype_code(dtype), m, trans, active())
     return SolvePlanInfo("small" if p.kernel == pl.SOLVE_SMALL else "getrs", p.lanes,
                          p.reaches_lapack)
 
 
-def simd_kernels():
-    """Whether the AVX2 + FMA kernels (four tiny matrices in SIMD lanes, the
-    vectorised kernel of float32/float64 matrices up to COLUMNS_MAX_N and of
-    complex128 ones up to COLUMNS_MAX_N_COMPLEX128) run on this CPU."""
-    return bool(LUCY_LANES_AVAILABLE and mk.lucy_lanes_usable())
+# The SIMD tier this module runs: LUCY_KERNELS (auto, portable, avx2,
+# avx512, neon), read once, here; a tier the build or the CPU lacks fails
+# the import with a message naming what they have.
+select_kernels(os.environ.get("LUCY_KERNELS", "auto"))
 
 
-def simd_kernels_compiled():
-    """Whether this build holds the AVX2 + FMA kernels at all (GCC >= 12
-    or Clang on x86-64; see _small_lanes.h), whatever the CPU."""
-    return bool(LUCY_LANES_AVAILABLE)
+def kernel_tier():
+    """The SIMD tier the kernels run at: "portable", "avx2", "avx512" or
+    "neon" (LUCY_KERNELS, or the best one this build and CPU have)."""
+    return active().name.decode()
+
+
+def kernel_tiers_built():
+    """The tiers compiled into this build, in lucy's order of preference
+    (worst first)."""
+    return pl.tier_names(lucy_tiers_built())
+
+
+def kernel_tiers_supported():
+    """The tiers this build has that this CPU can run."""
+    return pl.tier_names(lucy_tiers_built() & lucy_tiers_supported())
+
+
+def kernel_families():
+    """What the active tier has: {"lanes": {dtype name: (largest n of the
+    lane LU, of the lane solve)}, "columns": bool, "columns_max_n": {dtype
+    name: largest m and n of the columns kernel}, "panels": bool, "rows":
+    {dtype name: [rows of each columns kernel's register, the tier's own
+    first, then narrower tiers' (m must be a multiple of one)]}}."""
+    cdef const lucy_kernels* k = active()
+    cdef const lucy_kernels* t
+    rows, lanes = {}, {}
+    for name, code in (("float32", pl.DTYPE_S), ("float64", pl.DTYPE_D), ("complex128", pl.DTYPE_Z)):
+        lanes[name] = (pl.lanes_getrf_max_n(code, k), pl.lanes_getrs_max_n(code, k))
+        rows[name] = []
+        t = k
+        while t != NULL:
+            if pl.columns_rows(code, t):
+                rows[name].append(pl.columns_rows(code, t))
+            t = t.narrower
+    return {"lanes": lanes, "columns": k.columns_getf2_d != NULL,
+            "columns_max_n": {"float32": k.columns_max_n_s, "float64": k.columns_max_n_d,
+                              "complex128": k.columns_max_n_z},
+            "panels": k.panel_cols_d > 0 and k.columns_getf2_d != NULL, "rows": rows}
+
+
+def _use_kernels(name):
+    """Run this module's kernels at tier ``name`` from now on (as
+    LUCY_KERNELS=name would at import; RuntimeError if not available). For
+    the tests and bench/run.py, which compare tiers in one process; never
+    while a call runs. lucy.cython_lu has its own switch."""
+    select_kernels(name)
 
 
 def openmp_enabled():
@@ -318,13 +347,13 @@ cdef inline Py_ssize_t block_length(Py_ssize_t size, int num_threads) noexcept n
 # Look-ahead: the task that updates the NEXT panel's columns goes on to
 # factor that panel, so no thread waits for a serial panel factorisation.
 # No barrier between steps either: the threads take tasks in one fixed order
-# from a ticket (_task_queue.h), and a task waits only for what it reads (its
+# from a ticket (task_queue.h), and a task waits only for what it reads (its
 # panel, and its columns' update by the step before), so a thread starts the
 # next step's tiles while the last tile of this step is still running.
 # Every matrix plan_factor gives KERNEL_BLOCKED (min(M, N) >= BLOCKED_MIN)
 # takes this path, parallel or not.
 
-cdef extern from "_task_queue.h" nogil:
+cdef extern from "task_queue.h" nogil:
     int64_t lucy_counter_get(const int64_t* c)
     void lucy_counter_set(int64_t* c, int64_t v)
     int64_t lucy_counter_take(int64_t* c)
@@ -570,23 +599,24 @@ cdef inline lapack_int factor_matrix(const Plan* plan, Py_ssize_t m, Py_ssize_t 
 
 
 # ---------------------------------------------------------------------------
-# Tiny matrices, four at a time (_small_lanes.h)
+# Tiny matrices, four at a time (lanes.c.in)
 
-cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
-                             Py_ssize_t cs, lapack_t** dsts, int32_t** pivs,
-                             int32_t** stats, bint check_finite) noexcept nogil:
-    """Factor LUCY_LANES matrices: srcs[w] by byte strides into column-major
-    dsts[w] (ld n), 0-based pivots and status per matrix."""
-    cdef double* zd[LUCY_LANES]     # complex128: see mk.columns_getf2
-    cdef int w
+cdef inline void lanes_getrf(const lucy_kernels* k, Py_ssize_t n, Py_ssize_t count,
+                             const char** srcs, Py_ssize_t rs, Py_ssize_t cs, lapack_t** dsts,
+                             int32_t** pivs, int32_t** stats, bint check_finite) noexcept nogil:
+    """Factor count (a multiple of LUCY_LANES, up to LANES_CHUNK) matrices
+    by k's lane kernel: srcs[w] by byte strides into column-major dsts[w]
+    (ld n), 0-based pivots and status per matrix."""
+    cdef double* zd[LANES_CHUNK]    # complex128: see mk.columns_getf2
+    cdef Py_ssize_t w
     if lapack_t is double:
-        lucy_lanes_getrf_d(<int>n, srcs, rs, cs, dsts, pivs, stats, check_finite)
+        k.lanes_getrf_d(<int>n, count, srcs, rs, cs, dsts, pivs, stats, check_finite)
     elif lapack_t is float:
-        lucy_lanes_getrf_s(<int>n, srcs, rs, cs, dsts, pivs, stats, check_finite)
+        k.lanes_getrf_s(<int>n, count, srcs, rs, cs, dsts, pivs, stats, check_finite)
     elif lapack_t is cython.doublecomplex:
-        for w in range(LUCY_LANES):
+        for w in range(count):
             zd[w] = <double*>dsts[w]
-        lucy_lanes_getrf_z(<int>n, srcs, rs, cs, zd, pivs, stats, check_finite)
+        k.lanes_getrf_z(<int>n, count, srcs, rs, cs, zd, pivs, stats, check_finite)
 
 
 # ---------------------------------------------------------------------------
@@ -623,22 +653,21 @@ cdef inline Py_ssize_t packed_extent(const Batch* b, const Operand* op,
     return hi - lo
 
 
-cdef inline void factor_group(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
-                              lapack_t** a, Py_ssize_t lda, int32_t** piv,
+cdef inline void factor_group(const lucy_kernels* k, Py_ssize_t count, Py_ssize_t m,
+                              Py_ssize_t n, lapack_t** a, Py_ssize_t lda, int32_t** piv,
                               int32_t** status, const char* ahead,
                               Py_ssize_t ahead_bytes, lapack_t** out,
                               Py_ssize_t out_lda) noexcept nogil:
-    """The columns kernel on ``count`` matrices, their LAPACK infos into
+    """k's columns kernel on ``count`` matrices, their LAPACK infos into
     status[q][0]; then, unless ``out`` is NULL, each matrix streamed to
-    out[q] (leading dimension out_lda)."""
-    cdef int32_t info[mk.LUCY_COLUMNS_GROUP]
+    out[q] (leading dimension out_lda) by the active tier's streaming copy."""
+    cdef int32_t info[LUCY_COLUMNS_GROUP]
     cdef Py_ssize_t q, sz = <Py_ssize_t>sizeof(lapack_t)
-    mk.columns_getf2(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
+    mk.columns_getf2(k, count, m, n, a, lda, piv, info, ahead, ahead_bytes)
     for q in range(count):
         status[q][0] = info[q]
         if out != NULL:
-            mk.lucy_stream_columns(<char*>out[q], out_lda * sz, <const char*>a[q],
-                                   m * sz, n)
+            active().stream_columns(<char*>out[q], out_lda * sz, <const char*>a[q], m * sz, n)
 
 
 cdef inline void factor_items(lapack_t* tag, const Plan* plan, Py_ssize_t start,
@@ -660,17 +689,17 @@ cdef inline void factor_items(lapack_t* tag, const Plan* plan, Py_ssize_t start,
     cdef Py_ssize_t group = (mk.lucy_columns_group(rows, n)
                              if plan.kernel == pl.KERNEL_COLUMNS else 0)
     cdef double scratch[mk.LUCY_STREAM_SCRATCH_DOUBLES]
-    cdef bint streamed = (not in_place and group > 0
+    cdef bint streamed = (not in_place and group > 0 and active().stream_columns != NULL
                           and b.size * m * n * sz >= mk.LUCY_STREAM_MIN_BYTES
                           and group * m * n * sz <= <Py_ssize_t>sizeof(scratch))
     cdef Py_ssize_t ld = m if streamed else lda     # where the kernel works
     cdef lapack_t* a
     cdef lapack_t* out
     cdef int32_t* status
-    cdef lapack_t* group_a[mk.LUCY_COLUMNS_GROUP]
-    cdef lapack_t* group_out[mk.LUCY_COLUMNS_GROUP]
-    cdef int32_t* group_piv[mk.LUCY_COLUMNS_GROUP]
-    cdef int32_t* group_status[mk.LUCY_COLUMNS_GROUP]
+    cdef lapack_t* group_a[LUCY_COLUMNS_GROUP]
+    cdef lapack_t* group_out[LUCY_COLUMNS_GROUP]
+    cdef int32_t* group_piv[LUCY_COLUMNS_GROUP]
+    cdef int32_t* group_status[LUCY_COLUMNS_GROUP]
     cdef const char* ahead = NULL
     cdef Py_ssize_t ahead_bytes
     cdef const Operand* read_next = lu if in_place else src
@@ -685,7 +714,7 @@ cdef inline void factor_items(lapack_t* tag, const Plan* plan, Py_ssize_t start,
         if not finite:
             status[0] = NONFINITE
             if streamed:    # the output holds the copy, as on the other paths
-                mk.lucy_stream_columns(<char*>out, lda * sz, <const char*>a, m * sz, n)
+                active().stream_columns(<char*>out, lda * sz, <const char*>a, m * sz, n)
             continue
         if group == 0:
             status[0] = factor_matrix(plan, m, n, a, lda, <int32_t*>at(b, piv, i),
@@ -698,17 +727,17 @@ cdef inline void factor_items(lapack_t* tag, const Plan* plan, Py_ssize_t start,
         count += 1
         if count == group:
             # The next group's matrices are read right after: see
-            # lucy_columns_fetch_ahead.
+            # columns_fetch_ahead in columns.c.in.
             ahead_bytes = packed_extent(b, read_next, i + 1, min(group, stop - i - 1),
                                         m, n, sz, &ahead)
-            factor_group(count, m, n, group_a, ld, group_piv, group_status, ahead,
+            factor_group(plan.simd, count, m, n, group_a, ld, group_piv, group_status, ahead,
                          ahead_bytes, group_out if streamed else NULL, lda)
             count = 0
     if count:   # the last, incomplete group
-        factor_group(count, m, n, group_a, ld, group_piv, group_status, NULL, 0,
+        factor_group(plan.simd, count, m, n, group_a, ld, group_piv, group_status, NULL, 0,
                      group_out if streamed else NULL, lda)
     if streamed:
-        mk.lucy_stream_fence()
+        active().stream_fence()
 
 
 cdef inline void factor_span(lapack_t* tag, const Plan* plan, Py_ssize_t start,
@@ -722,21 +751,23 @@ cdef inline void factor_span(lapack_t* tag, const Plan* plan, Py_ssize_t start,
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t), i = start, w
     # numpy gives a length-1 axis any stride: with one column, lda is moot.
     cdef Py_ssize_t lda = ops[1].col_stride // sz if n > 1 else m
-    cdef const char* srcs[LUCY_LANES]
-    cdef lapack_t* dsts[LUCY_LANES]
-    cdef int32_t* pivs[LUCY_LANES]
-    cdef int32_t* stats[LUCY_LANES]
+    cdef Py_ssize_t count
+    cdef const char* srcs[LANES_CHUNK]
+    cdef lapack_t* dsts[LANES_CHUNK]
+    cdef int32_t* pivs[LANES_CHUNK]
+    cdef int32_t* stats[LANES_CHUNK]
     if not in_place and lda == n and plan.lanes:
-        # Tiny real matrices: four at a time, one per SIMD lane.
+        # Tiny matrices: four at a time, one per SIMD lane.
         while i + LUCY_LANES <= stop:
-            for w in range(LUCY_LANES):
+            count = min(LANES_CHUNK, (stop - i) // LUCY_LANES * LUCY_LANES)
+            for w in range(count):
                 srcs[w] = at(b, src, i + w)
                 dsts[w] = <lapack_t*>at(b, &ops[1], i + w)
                 pivs[w] = <int32_t*>at(b, &ops[2], i + w)
                 stats[w] = info + (i + w - start)
-            lanes_getrf(n, srcs, src.row_stride, src.col_stride, dsts, pivs,
-                        stats, check_finite)
-            i += LUCY_LANES
+            lanes_getrf(plan.simd, n, count, srcs, src.row_stride, src.col_stride, dsts,
+                        pivs, stats, check_finite)
+            i += count
     factor_items(tag, plan, i, stop, b, src, &ops[1], &ops[2], info + (i - start), m, n,
                  src.row_stride, src.col_stride, lda, in_place, check_finite,
                  inner_threads)
@@ -749,7 +780,7 @@ cdef inline void factor_span(lapack_t* tag, const Plan* plan, Py_ssize_t start,
 # outputs) out of lu_factor. Every field is a minimum or a sum, so the
 # result does not depend on how items were spread over threads.
 cdef enum:
-    STATUS_CHUNK = 64           # a multiple of LUCY_LANES and of every group
+    STATUS_CHUNK = 64           # a multiple of LANES_CHUNK and of every group
     FIRST_NONFINITE = 0         # lowest batch index holding inf/NaN, or size
     SINGULAR_COUNT = 1          # how many matrices are singular
     FIRST_SINGULAR = 2          # lowest singular batch index, or size
@@ -835,19 +866,20 @@ cdef bint load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
     # streaming stores. lu_factor of 3000 x 3000, in one process, calls with
     # and without alternating: float64 0.966-0.973; complex128 (by the same
     # method) 0.989-1.001, so it copies as before.
+    cdef const lucy_kernels* k = active()
     cdef bint streamed = (lapack_t is double and ops[0].col_stride == sz
                           and (<uintptr_t>dst) % 32 == 0
                           and m * n * sz >= mk.LUCY_STREAM_MIN_BYTES
                           and m % 8 == 0 and n % 4 == 0 and lda % 4 == 0
-                          and mk.lucy_lanes_usable())
+                          and k.stream_load_transposed_d != NULL)
     cdef bint finite
     for t in prange(ntiles, num_threads=num_threads, schedule='static'):
         c0 = t * BLOCK_NB
         cw = BLOCK_NB if c0 + BLOCK_NB <= n else n - c0
         if streamed:
-            finite = mk.lucy_stream_load_transposed_d(
+            finite = k.stream_load_transposed_d(
                 src + c0 * sz, ops[0].row_stride, m, cw, <double*>(dst + c0 * lda), lda)
-            mk.lucy_stream_fence()
+            k.stream_fence()
             if check_finite and not finite:
                 nonfinite_tiles += 1
         elif not mk.load_fortran(src + c0 * ops[0].col_stride, ops[0].row_stride,
@@ -908,7 +940,7 @@ def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, info,
     cdef Py_ssize_t size = b.size
     cdef bint in_place = src is lu
     cdef int t = type_index(lu), k
-    cdef Plan plan = plan_factor(t, m, n, active_tier())
+    cdef Plan plan = plan_factor(t, m, n, active())
     cdef int32_t* info_data = NULL
     cdef int num_summaries = num_threads if num_threads > 0 else 1
     cdef int64_t* sums = NULL
@@ -1043,31 +1075,32 @@ cdef void lu_block(lapack_t* work, int32_t* iwork, const Plan* plan, Py_ssize_t 
                    bint factor, bint check_finite,
                    int inner_threads) noexcept nogil:
     # ops: src, piv_in, perm_out, lower, upper, info. This thread's scratch:
-    # LUCY_LANES work matrices of m x n and LUCY_LANES * (k + m) int32.
+    # LANES_CHUNK work matrices of m x n and LANES_CHUNK * (k + m) int32.
     cdef Batch b = batch[0]
     cdef Operand src = ops[0], piv_in = ops[1], perm = ops[2]
     cdef Operand lower = ops[3], upper = ops[4], info = ops[5]
-    cdef Py_ssize_t k = m if m < n else n, i = start, w
-    cdef const char* srcs[LUCY_LANES]
-    cdef lapack_t* dsts[LUCY_LANES]
-    cdef int32_t* pivs[LUCY_LANES]
-    cdef int32_t* stats[LUCY_LANES]
+    cdef Py_ssize_t k = m if m < n else n, i = start, w, count
+    cdef const char* srcs[LANES_CHUNK]
+    cdef lapack_t* dsts[LANES_CHUNK]
+    cdef int32_t* pivs[LANES_CHUNK]
+    cdef int32_t* stats[LANES_CHUNK]
     if factor and plan.lanes:
-        # Tiny real matrices: factor four at a time (one per SIMD lane) into
-        # the work matrices, then emit each one's P, L, U.
+        # Tiny matrices: factor four at a time (one per SIMD lane) into the
+        # work matrices, then emit each one's P, L, U.
         while i + LUCY_LANES <= stop:
-            for w in range(LUCY_LANES):
+            count = min(LANES_CHUNK, (stop - i) // LUCY_LANES * LUCY_LANES)
+            for w in range(count):
                 srcs[w] = at(&b, &src, i + w)
                 dsts[w] = work + w * m * n
                 pivs[w] = iwork + w * (k + m)
                 stats[w] = <int32_t*>at(&b, &info, i + w)
-            lanes_getrf(n, srcs, src.row_stride, src.col_stride, dsts, pivs,
-                        stats, check_finite)
-            for w in range(LUCY_LANES):
+            lanes_getrf(plan.simd, n, count, srcs, src.row_stride, src.col_stride, dsts,
+                        pivs, stats, check_finite)
+            for w in range(count):
                 if stats[w][0] != NONFINITE:
                     emit_factors(dsts[w], m, pivs[w], m, n, i + w, &b, &perm,
                                  perm_kind, &lower, &upper, pivs[w] + k)
-            i += LUCY_LANES
+            i += count
     while i < stop:
         lu_item(work, plan, i, &b, &src, &piv_in, piv_is_int64, &perm, perm_kind,
                 &lower, &upper, &info, m, n, factor, check_finite, work,
@@ -1080,7 +1113,7 @@ cdef void lu_loop(lapack_t* work, int32_t* iwork, const Plan* plan, const Batch*
                   Py_ssize_t m, Py_ssize_t n, bint factor, bint check_finite,
                   int num_threads) noexcept nogil:
     cdef Py_ssize_t k = m if m < n else n
-    cdef Py_ssize_t wsize = LUCY_LANES * m * n, isize = LUCY_LANES * (k + m)
+    cdef Py_ssize_t wsize = LANES_CHUNK * m * n, isize = LANES_CHUNK * (k + m)
     cdef Py_ssize_t blk, length, nblocks, end, t
     if num_threads <= 1 or b.size < num_threads:
         lu_block(work, iwork, plan, 0, b.size, b, ops, piv_is_int64, perm_kind, m, n,
@@ -1115,7 +1148,7 @@ def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,
     cdef Py_ssize_t m = cnp.PyArray_DIM(src, b.ndim), n = cnp.PyArray_DIM(src, b.ndim + 1)
     cdef int t = type_index(lower), j
     cdef bint factor = piv_in is None
-    cdef Plan plan = plan_factor(t, m, n, active_tier())
+    cdef Plan plan = plan_factor(t, m, n, active())
     cdef bint piv_is_int64 = False
     cdef void* w = cnp.PyArray_DATA(work)
     cdef int32_t* iw = <int32_t*>cnp.PyArray_DATA(iwork)
@@ -1206,7 +1239,7 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
                                bint piv_is_int64, const Operand* rhs,
                                const Operand* x, const Operand* info,
                                Py_ssize_t m, Py_ssize_t nrhs, bint in_place,
-                               bint check_finite, const SolvePlan* plan,
+                               bint check_finite, bint small,
                                lapack_t* lu_work, lapack_int* ipiv,
                                lapack_t** a_out, Py_ssize_t* lda_out) noexcept nogil:
     """Item i up to the substitutions: the factors column-major (in place,
@@ -1238,7 +1271,7 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
         return False
     # lucy's substitutions take 0-based pivots, LAPACK's 1-based.
     if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m,
-                          0 if plan.kernel == pl.SOLVE_SMALL else 1, <int32_t*>ipiv):
+                          0 if small else 1, <int32_t*>ipiv):
         (<int32_t*>at(b, info, i))[0] = BAD_PIVOT
         return False
     (<int32_t*>at(b, info, i))[0] = 0
@@ -1250,7 +1283,7 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                             bint piv_is_int64, const Operand* rhs,
                             const Operand* x, const Operand* info,
                             Py_ssize_t m, Py_ssize_t nrhs, int trans,
-                            bint in_place, bint check_finite, const SolvePlan* plan,
+                            bint in_place, bint check_finite, bint small,
                             lapack_t* lu_work, lapack_int* ipiv) noexcept nogil:
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
     cdef lapack_t* xa = <lapack_t*>at(b, x, i)
@@ -1258,9 +1291,9 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
     cdef Py_ssize_t lda, ldx = x.col_stride // sz if nrhs > 1 else m
     cdef lapack_int linfo = 0
     if not solve_prepare(tag, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
-                         nrhs, in_place, check_finite, plan, lu_work, ipiv, &a, &lda):
+                         nrhs, in_place, check_finite, small, lu_work, ipiv, &a, &lda):
         return
-    if plan.kernel == pl.SOLVE_SMALL:
+    if small:
         # Small systems: lucy's substitutions; a LAPACK call costs more.
         mk.getrs_small(trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
         return
@@ -1275,68 +1308,80 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
                       Py_ssize_t stop, const Batch* batch, const Operand* ops,
                       bint piv_is_int64, Py_ssize_t m, Py_ssize_t nrhs,
                       int trans, bint in_place, bint check_finite) noexcept nogil:
-    # ops: lu, piv, rhs, x, info. ipiv holds LUCY_LANES * m entries.
+    # ops: lu, piv, rhs, x, info. ipiv holds LANES_CHUNK * m entries.
     cdef Batch b = batch[0]
     cdef Operand lu = ops[0], piv = ops[1], rhs = ops[2], x = ops[3], info = ops[4]
-    cdef Py_ssize_t i = start, w, lda, ldx = x.col_stride // <Py_ssize_t>sizeof(lapack_t) if nrhs > 1 else m
-    cdef int ready, nonfinite = 0
-    cdef lapack_t* factors[LUCY_LANES]
-    cdef lapack_t* xs[LUCY_LANES]
-    cdef double* zfactors[LUCY_LANES]
-    cdef double* zxs[LUCY_LANES]
-    cdef const int32_t* pivs[LUCY_LANES]
+    cdef Py_ssize_t i = start, w, s, g, groups, lda
+    cdef Py_ssize_t ldx = x.col_stride // <Py_ssize_t>sizeof(lapack_t) if nrhs > 1 else m
+    cdef int ready
+    cdef bint small = plan.kernel == pl.SOLVE_SMALL
+    cdef lapack_t* factors[LANES_CHUNK]
+    cdef lapack_t* xs[LANES_CHUNK]
+    cdef double* zfactors[LANES_CHUNK]
+    cdef double* zxs[LANES_CHUNK]
+    cdef const int32_t* pivs[LANES_CHUNK]
     cdef bint ok[LUCY_LANES]
+    cdef Py_ssize_t first[LANES_CHUNK_GROUPS]    # each group's first item
+    cdef int nonfinite[LANES_CHUNK_GROUPS]
     # The lane solve needs the factors column-major as lu_factor returns
-    # them, so that all four share one leading dimension.
+    # them, so that all of them share one leading dimension.
     if (plan.lanes and lu.row_stride == <Py_ssize_t>sizeof(lapack_t)
             and lu.col_stride == m * <Py_ssize_t>sizeof(lapack_t)):
-        # Tiny systems: four at a time, one per SIMD lane; an item that
-        # fails its checks leaves the group to the one-system path. The lane
-        # kernel checks for inf/NaN on the registers it loads anyway (the
-        # separate checks were a quarter of lu_solve's time at 4 x 4), so
-        # the items are prepared without them.
+        # Tiny systems: four at a time, one per SIMD lane, up to LANES_CHUNK
+        # a call; a group with an item that fails its checks goes to the
+        # one-system path. The lane kernel checks for inf/NaN on the
+        # registers it loads anyway (the separate checks were a quarter of
+        # lu_solve's time at 4 x 4), so the items are prepared without them.
         while i + LUCY_LANES <= stop:
-            ready = 0
-            for w in range(LUCY_LANES):
-                pivs[w] = <int32_t*>(ipiv + w * m)
-                xs[w] = <lapack_t*>at(&b, &x, i + w)
-                ok[w] = solve_prepare(lu_work, i + w, &b, &lu, &piv, piv_is_int64,
-                                      &rhs, &x, &info, m, nrhs, in_place,
-                                      False, plan, lu_work, ipiv + w * m,
-                                      &factors[w], &lda)
-                ready += ok[w]
-            if ready == LUCY_LANES:
-                if lapack_t is double:
-                    nonfinite = lucy_lanes_getrs_d(<int>m, nrhs, <const double**>factors,
-                                                   lda, pivs, xs, ldx)
-                elif lapack_t is float:
-                    nonfinite = lucy_lanes_getrs_s(<int>m, nrhs, <const float**>factors,
-                                                   lda, pivs, xs, ldx)
-                elif lapack_t is cython.doublecomplex:
-                    # (arrays of double*: see mk.columns_getf2)
-                    for w in range(LUCY_LANES):
-                        zfactors[w] = <double*>factors[w]
-                        zxs[w] = <double*>xs[w]
-                    nonfinite = lucy_lanes_getrs_z(<int>m, nrhs, <const double**>zfactors,
-                                                   lda, pivs, zxs, ldx)
-                if check_finite and nonfinite:
-                    for w in range(LUCY_LANES):
-                        if nonfinite & (1 << w):
-                            (<int32_t*>at(&b, &info, i + w))[0] = NONFINITE
-            else:
+            groups = 0
+            while groups < LANES_CHUNK_GROUPS and i + LUCY_LANES <= stop:
+                s = groups * LUCY_LANES
+                ready = 0
                 for w in range(LUCY_LANES):
-                    if not ok[w]:
-                        continue
-                    if check_finite and not (mk.all_finite(factors[w], m, m, lda)
-                                             and mk.all_finite(xs[w], m, nrhs, ldx)):
-                        (<int32_t*>at(&b, &info, i + w))[0] = NONFINITE
-                        continue
-                    mk.getrs_small(trans, m, nrhs, factors[w], lda, pivs[w],
-                                   xs[w], ldx)
-            i += LUCY_LANES
+                    pivs[s + w] = <int32_t*>(ipiv + (s + w) * m)
+                    xs[s + w] = <lapack_t*>at(&b, &x, i + w)
+                    ok[w] = solve_prepare(lu_work, i + w, &b, &lu, &piv, piv_is_int64,
+                                          &rhs, &x, &info, m, nrhs, in_place,
+                                          False, small, lu_work, ipiv + (s + w) * m,
+                                          &factors[s + w], &lda)
+                    ready += ok[w]
+                if ready == LUCY_LANES:
+                    first[groups] = i
+                    groups += 1
+                else:
+                    for w in range(LUCY_LANES):
+                        if not ok[w]:
+                            continue
+                        if check_finite and not (mk.all_finite(factors[s + w], m, m, lda)
+                                                 and mk.all_finite(xs[s + w], m, nrhs, ldx)):
+                            (<int32_t*>at(&b, &info, i + w))[0] = NONFINITE
+                            continue
+                        mk.getrs_small(trans, m, nrhs, factors[s + w], lda, pivs[s + w],
+                                       xs[s + w], ldx)
+                i += LUCY_LANES
+            if groups == 0:
+                continue
+            if lapack_t is double:
+                plan.simd.lanes_getrs_d(<int>m, groups * LUCY_LANES, nrhs,
+                                        <const double**>factors, lda, pivs, xs, ldx, nonfinite)
+            elif lapack_t is float:
+                plan.simd.lanes_getrs_s(<int>m, groups * LUCY_LANES, nrhs,
+                                        <const float**>factors, lda, pivs, xs, ldx, nonfinite)
+            elif lapack_t is cython.doublecomplex:
+                # (arrays of double*: see mk.columns_getf2)
+                for w in range(groups * LUCY_LANES):
+                    zfactors[w] = <double*>factors[w]
+                    zxs[w] = <double*>xs[w]
+                plan.simd.lanes_getrs_z(<int>m, groups * LUCY_LANES, nrhs,
+                                        <const double**>zfactors, lda, pivs, zxs, ldx, nonfinite)
+            if check_finite:
+                for g in range(groups):
+                    for w in range(LUCY_LANES):
+                        if nonfinite[g] & (1 << w):
+                            (<int32_t*>at(&b, &info, first[g] + w))[0] = NONFINITE
     while i < stop:
         solve_item(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
-                   nrhs, trans, in_place, check_finite, plan, lu_work, ipiv)
+                   nrhs, trans, in_place, check_finite, small, lu_work, ipiv)
         i += 1
 
 
@@ -1355,7 +1400,7 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
     for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
         t = omp_get_thread_num()
         end = (blk + 1) * length
-        solve_block(lu_work + t * m * m, ipiv + t * LUCY_LANES * m, plan, blk * length,
+        solve_block(lu_work + t * m * m, ipiv + t * LANES_CHUNK * m, plan, blk * length,
                     end if end < b.size else b.size, b, ops, piv_is_int64, m,
                     nrhs, trans, in_place, check_finite)
 
@@ -1373,7 +1418,7 @@ def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
     cdef Operand* views[5]
     cdef Py_ssize_t m = cnp.PyArray_DIM(x, b.ndim), nrhs = cnp.PyArray_DIM(x, b.ndim + 1)
     cdef int t = type_index(x), j
-    cdef SolvePlan plan = plan_solve(t, m, trans, active_tier())
+    cdef SolvePlan plan = plan_solve(t, m, trans, active())
     cdef bint piv_is_int64 = cnp.PyArray_ITEMSIZE(piv) == 8
     cdef bint in_place = rhs is x
     cdef void* w = cnp.PyArray_DATA(work)

@@ -42,10 +42,11 @@ def config():
         "lapack": "scipy.linalg.cython_lapack",
         "lapack_int_bytes": _batch.lapack_int_size(),
         "small_matrix_kernel_max_n": _batch.SMALL_N,
-        "simd_kernels": _batch.simd_kernels(),
-        "simd_kernels_compiled": _batch.simd_kernels_compiled(),
-        "simd_real_kernel_max_n": _batch.COLUMNS_MAX_N,
-        "simd_complex128_kernel_max_n": _batch.COLUMNS_MAX_N_COMPLEX128,
+        "kernels": _batch.kernel_tier(),
+        "kernel_tiers_built": _batch.kernel_tiers_built(),
+        "kernel_tiers_supported": _batch.kernel_tiers_supported(),
+        "LUCY_KERNELS": os.environ.get("LUCY_KERNELS"),
+        "kernel_families": _batch.kernel_families(),
         "simd_blocked_real_max_n": _batch.PANELS_MAX_N,
         "output_cache": dict(zip(("blocks", "bytes", "limit"), _outputs.cache_state())),
         "blas": _blas_libraries(),
@@ -57,8 +58,10 @@ def show_config():
 
     Shows the versions, whether the kernels were compiled with OpenMP
     (without it every batch runs on one thread), the default number of
-    workers, the output cache (see :func:`empty_cache`), and the LAPACK/BLAS
-    libraries (SciPy's) lucy calls.
+    workers, the SIMD tier the kernels run at (``LUCY_KERNELS`` forces one:
+    auto, portable, avx2, avx512, neon) and the tiers built, the output
+    cache (see :func:`empty_cache`), and the LAPACK/BLAS libraries (SciPy's)
+    lucy calls.
 
     Examples
     --------
@@ -74,16 +77,25 @@ def show_config():
     print(f"  default workers: {c['default_workers']} (usable cores: {c['usable_cpus']}, "
           f"OMP_NUM_THREADS={c['OMP_NUM_THREADS']})")
     print(f"  lapack: {c['lapack']} ({8 * c['lapack_int_bytes']}-bit integers)")
-    small, simd = c["small_matrix_kernel_max_n"], c["simd_real_kernel_max_n"]
-    simd_z, blocked = c["simd_complex128_kernel_max_n"], c["simd_blocked_real_max_n"]
+    print(f"  kernels: {c['kernels']} (LUCY_KERNELS={c['LUCY_KERNELS']}; built: "
+          f"{', '.join(c['kernel_tiers_built'])}; this CPU runs: "
+          f"{', '.join(c['kernel_tiers_supported'])})")
+    small, blocked = c["small_matrix_kernel_max_n"], c["simd_blocked_real_max_n"]
+    fam = c["kernel_families"]
+    rows = ", ".join(f"{' or '.join(map(str, dict.fromkeys(r)))} ({name})"
+                     for name, r in fam["rows"].items() if r)
     print(f"  own kernels: every dtype up to {small} x {small}"
-          + (f"; AVX2+FMA: float32/float64 up to {simd} x {simd} (rows a multiple of 8/4), "
-             f"complex128 up to {simd_z} x {simd_z} (rows even), tiny ones four at a time, "
-             f"float32/float64 up to {blocked} x {blocked} blocked on those panels"
-             if c["simd_kernels"] else
-             "; no AVX2+FMA on this CPU: the SIMD kernels are off"
-             if c["simd_kernels_compiled"] else
-             "; SIMD kernels not in this build (they need GCC >= 12 or Clang on x86-64)"))
+          + ("; SIMD: " + ", ".join(f"{name} up to {n} x {n}"
+                                    for name, n in fam["columns_max_n"].items())
+             + f" (rows a multiple of {rows})"
+             + (", tiny ones four at a time" if any(max(n) for n in fam["lanes"].values())
+                else "")
+             + (f", float32/float64 up to {blocked} x {blocked} blocked on those panels"
+                if fam["panels"] else "")
+             if fam["columns"] else
+             "; no SIMD kernels in this build (they need GCC >= 12 or Clang)"
+             if c["kernel_tiers_built"] == ["portable"] and not fam["columns"] else
+             "; no SIMD kernels at this tier"))
     cache = c["output_cache"]
     print("  output cache: " + (
         f"freed outputs of 4 MiB or more kept for reuse, up to {cache['limit'] / 2**20:.0f} "

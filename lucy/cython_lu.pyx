@@ -2,20 +2,23 @@
 
 Each exported function is a typed (s, d, c, z) shell over one fused
 implementation below; the implementations check the arguments, then run the
-single-matrix kernels of ``_matrix.pxd`` and LAPACK through ``_lapack.pxd``,
+single-matrix kernels of ``_kernels/matrix.pxd`` and LAPACK through ``_kernels/lapack.pxd``,
 the same code lucy's Python API runs, so the results are the same bits.
 Nothing here touches Python objects or global state; the only memory taken is
 a workspace the caller did not pass (malloc/free within the call).
 """
+import os
+
 cimport cython
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t
 from libc.stdlib cimport malloc, free
 
-from lucy._lapack cimport lapack_t, lapack_int, getrs
-from lucy cimport _matrix as mk
-from lucy._kernels.plan cimport Plan, plan_factor, dtype_of, active_tier, KERNEL_GETRF
-from lucy._openmp cimport lucy_max_threads, omp_get_thread_num
+from lucy._kernels.lapack cimport lapack_t, lapack_int, getrs
+from lucy._kernels cimport matrix as mk
+from lucy._kernels.plan cimport (Plan, plan_factor, dtype_of, active, select_kernels,
+                                 KERNEL_GETRF)
+from lucy._kernels.openmp cimport lucy_max_threads, omp_get_thread_num
 
 cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX
@@ -24,7 +27,7 @@ cdef enum:
     INT32_MAX = 2147483647
     ALIGN = 64              # offsets of the parts of a workspace
     BAD_PIVOT = -2000       # internal: mapped to -(position of piv)
-    IPIV_STACK = 256        # = _matrix.IPIV_STACK
+    IPIV_STACK = 256        # = matrix.IPIV_STACK
 
 # The module's contract says LU_NO_MEMORY; the kernels return NO_MEMORY.
 assert <int>LU_NO_MEMORY == <int>mk.NO_MEMORY and <int>IPIV_STACK == <int>mk.IPIV_STACK
@@ -35,6 +38,21 @@ assert <int>LU_NO_MEMORY == <int>mk.NO_MEMORY and <int>IPIV_STACK == <int>mk.IPI
 # forked after that; lucy's Python layer reads this flag in such a child and
 # runs serially (lucy/_threads.py).
 cdef bint openmp_threads_started = False
+
+
+# This module's SIMD tier, as lucy._batch's: LUCY_KERNELS at import.
+select_kernels(os.environ.get("LUCY_KERNELS", "auto"))
+
+
+def _use_kernels(name):
+    """Run this module's kernels at tier ``name`` from now on (lucy._batch's
+    _use_kernels, for this module); for the tests."""
+    select_kernels(name)
+
+
+def _kernel_tier():
+    """The tier this module's kernels run at."""
+    return active().name.decode()
 
 
 def _openmp_threads_started():
@@ -147,7 +165,7 @@ cdef inline int factor_cm(Py_ssize_t m, Py_ssize_t n, lapack_t* a, Py_ssize_t ld
     ILP64 LAPACK and the caller's pivot scratch, LAPACK's pivots go through
     that scratch (the first condition is a compile-time constant: LP64
     builds keep only the plain call)."""
-    cdef Plan plan = plan_factor(dtype_of(a), m, n, active_tier(), False)
+    cdef Plan plan = plan_factor(dtype_of(a), m, n, active(), False)
     if (sizeof(lapack_int) != sizeof(int32_t) and ipiv != NULL
             and plan.kernel == KERNEL_GETRF):
         return <int>mk.getrf_wide(m, n, a, lda, piv, ipiv)

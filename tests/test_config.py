@@ -24,17 +24,23 @@ def test_show_config(capsys):
     assert "openmp:" in out and "default workers:" in out and "lapack:" in out
     cfg = lucy._config.config()
     assert cfg["lapack_int_bytes"] == 4
-    # The SIMD kernels run only where they were compiled in; the line says which.
-    assert not cfg["simd_kernels"] or cfg["simd_kernels_compiled"]
-    assert ("AVX2+FMA: float32/float64" in out) == cfg["simd_kernels"]
+    # The tier in use, the tiers built and those this CPU runs.
+    tier = _batch.kernel_tier()
+    assert f"kernels: {tier} (" in out
+    assert "built: " + ", ".join(cfg["kernel_tiers_built"]) in out
+    assert "this CPU runs: " + ", ".join(cfg["kernel_tiers_supported"]) in out
+    assert tier in cfg["kernel_tiers_supported"]
+    assert set(cfg["kernel_tiers_supported"]) <= set(cfg["kernel_tiers_built"])
+    families = cfg["kernel_families"]
+    assert ("tiny ones four at a time" in out) == any(max(n) for n in families["lanes"].values())
     blocked = cfg["simd_blocked_real_max_n"]
     assert blocked + 1 == _batch.BLOCKED_MIN_N   # where the parallel blocked LU starts
-    assert (f"up to {blocked} x {blocked} blocked" in out) == cfg["simd_kernels"]
+    assert (f"up to {blocked} x {blocked} blocked" in out) == families["panels"]
 
 
 def test_get_include_has_pxd():
     inc = lucy.get_include()
-    assert os.path.isfile(os.path.join(inc, "lucy", "_matrix.pxd"))
+    assert os.path.isfile(os.path.join(inc, "lucy", "cython_lu.pxd"))
 
 
 def test_not_imported_from_source_tree():

@@ -476,10 +476,10 @@ def test_get_include_holds_the_pxd_files():
 # ILP64: the build-time detection of LAPACK's integer
 
 def load_detector():
-    path = HERE.parent / "lucy" / "_detect_lapack_int.py"
+    path = HERE.parent / "lucy" / "_kernels" / "detect_lapack_int.py"
     if not path.is_file():
-        pytest.skip("lucy/_detect_lapack_int.py (a build script) is not in this checkout")
-    spec = importlib.util.spec_from_file_location("_detect_lapack_int", path)
+        pytest.skip("lucy/_kernels/detect_lapack_int.py (a build script) is not in this checkout")
+    spec = importlib.util.spec_from_file_location("detect_lapack_int", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

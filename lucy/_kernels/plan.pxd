@@ -1,45 +1,36 @@
 # The one place that decides which kernel factors (or solves with) a matrix:
-# a function of the dtype, the shape and the SIMD tier only, asked by the
-# batch loops (_batch.pyx), the C-level API (cython_lu.pyx) and, through
-# _batch's Python wrappers, the Python layer (which keeps BLAS at one thread
-# only when LAPACK or BLAS is reached, and uses threads inside one matrix
-# only when the kernel can).
+# plan_factor and plan_solve, functions of the dtype, the shape and the SIMD
+# tier's table (kernels.pxd) only. The batch loops (_batch.pyx), the C-level
+# API (cython_lu.pyx) and, through _batch's Python wrappers, the Python layer
+# (which keeps BLAS at one thread only when LAPACK or BLAS is reached, and
+# uses threads inside one matrix only when the kernel can) all ask them.
+#
+# Also here: the choice of the tier at import (select_kernels), shared by
+# every module that runs the kernels.
 cimport cython
 from libc.stdint cimport int32_t
-from lucy._lapack cimport lapack_t, lapack_int
+from lucy._kernels.lapack cimport lapack_t, lapack_int
+from lucy._kernels.kernels cimport (lucy_kernels, lucy_active, lucy_kernels_use, lucy_tier_best,
+                                    lucy_tier_name, lucy_tiers_built, lucy_tiers_supported,
+                                    LUCY_TIER_COUNT, LUCY_LANES_MAX_N)
 
-cdef extern from "_simd_columns.h" nogil:
-    bint lucy_lanes_usable()
-    enum:
-        LUCY_LANES_AVAILABLE
-        LUCY_LANES_MAX_N
-    const Py_ssize_t LUCY_COLUMNS_MAX_N
-    const Py_ssize_t LUCY_COLUMNS_MAX_N_Z
-    const Py_ssize_t LUCY_COLUMNS_WIDTH_D
-    const Py_ssize_t LUCY_COLUMNS_WIDTH_S
-
-# dtype codes, in LAPACK's s, d, c, z order (_batch.type_index).
+# dtype codes, in LAPACK's s, d, c, z order.
 cdef enum:
     DTYPE_S = 0
     DTYPE_D = 1
     DTYPE_C = 2
     DTYPE_Z = 3
 
-# SIMD tiers.
-cdef enum:
-    TIER_PORTABLE = 0   # no SIMD kernels: the scalar kernel and LAPACK
-    TIER_AVX2 = 1       # x86-64 with AVX2 and FMA
-
 cdef enum:
     # Matrices up to this size in both dimensions that no vectorised kernel
-    # takes are factored by the scalar getf2 of _matrix.pxd instead of
+    # takes are factored by the scalar getf2 of matrix.pxd instead of
     # LAPACK, and systems up to this size are solved by lucy's own
     # substitutions: for them a LAPACK call (argument checks, OpenBLAS's
     # buffer lock and dispatch) costs more than the arithmetic. See bench/
     # for the measurement behind the value.
     SMALL_N = 32
-    # Real matrices with min(M, N) above the columns kernel's limit and
-    # below this go through the blocked LU on that kernel's panels
+    # Real matrices with min(M, N) above the columns kernels' limit and
+    # below this go through the blocked LU on their panels
     # (factor_panels); float64 512 x 512, one thread: getrf 2.90 ms,
     # factor_panels 3.23.
     PANELS_MAX_K = 512
@@ -48,27 +39,31 @@ cdef enum:
     BLOCKED_MIN = 512
 
 cdef enum Kernel:
-    KERNEL_SCALAR = 0    # getf2 of _matrix.pxd (any dtype)
-    KERNEL_COLUMNS = 1   # the vectorised columns kernel (_simd_columns.h)
+    KERNEL_SCALAR = 0    # getf2 of matrix.pxd (any dtype)
+    KERNEL_COLUMNS = 1   # a columns kernel (columns.c.in)
     KERNEL_PANELS = 2    # blocked LU: columns-kernel panels, BLAS between
     KERNEL_GETRF = 3     # LAPACK's ?getrf
     KERNEL_BLOCKED = 4   # lucy's parallel blocked LU (_batch.pyx)
 
 cdef enum SolveKernel:
-    SOLVE_SMALL = 0      # getrs_small of _matrix.pxd
+    SOLVE_SMALL = 0      # getrs_small of matrix.pxd
     SOLVE_GETRS = 1      # LAPACK's ?getrs
 
 cdef struct Plan:
-    Kernel kernel           # factors one m x n matrix
-    bint lanes              # square n <= LUCY_LANES_MAX_N: batches go four at
-                            # a time through the lane kernel, the rest by kernel
-    bint reaches_lapack     # a LAPACK or BLAS routine is called
-    bint threads_inside     # the kernel itself can use several threads
+    Kernel kernel               # factors one m x n matrix
+    const lucy_kernels* simd    # the table whose lane, columns or panel
+                                # kernels run (KERNEL_COLUMNS/PANELS, lanes)
+    bint lanes                  # square n <= LUCY_LANES_MAX_N: batches go four
+                                # at a time through simd's lane kernel, the rest
+                                # by kernel
+    bint reaches_lapack         # a LAPACK or BLAS routine is called
+    bint threads_inside         # the kernel itself can use several threads
 
 cdef struct SolvePlan:
-    SolveKernel kernel      # solves one system
-    bint lanes              # A X = B, 2 <= m <= LUCY_LANES_MAX_N: four
-                            # systems at a time through the lane solve
+    SolveKernel kernel          # solves one system
+    const lucy_kernels* simd
+    bint lanes                  # A X = B, 2 <= m <= LUCY_LANES_MAX_N: four
+                                # systems at a time through simd's lane solve
     bint reaches_lapack
 
 
@@ -84,46 +79,89 @@ cdef inline int dtype_of(lapack_t* tag) noexcept nogil:
         return DTYPE_Z
 
 
-cdef inline int active_tier() noexcept nogil:
-    """The tier the kernels run at: the best one this build and CPU have."""
-    return TIER_AVX2 if LUCY_LANES_AVAILABLE and lucy_lanes_usable() else TIER_PORTABLE
+cdef inline const lucy_kernels* active() noexcept nogil:
+    """The table of the tier this module runs (select_kernels)."""
+    return lucy_active
 
 
-cdef inline bint columns_fit(int dtype, Py_ssize_t m, Py_ssize_t n, int tier) noexcept nogil:
-    """The columns kernel takes float32/float64 matrices with m a multiple of
-    its register width and complex128 ones with m even, both sides up to its
-    limit."""
-    if tier == TIER_PORTABLE:
-        return False
-    if dtype == DTYPE_D:
-        return m % LUCY_COLUMNS_WIDTH_D == 0 and m <= LUCY_COLUMNS_MAX_N and n <= LUCY_COLUMNS_MAX_N
+cdef inline int lanes_getrf_max_n(int dtype, const lucy_kernels* k) noexcept nogil:
+    """The largest n k's lane LU takes for dtype (0: none)."""
+    if dtype == DTYPE_S and k.lanes_getrf_s != NULL:
+        return k.lanes_getrf_max_n_s
+    if dtype == DTYPE_D and k.lanes_getrf_d != NULL:
+        return k.lanes_getrf_max_n_d
+    if dtype == DTYPE_Z and k.lanes_getrf_z != NULL:
+        return k.lanes_getrf_max_n_z
+    return 0
+
+
+cdef inline int lanes_getrs_max_n(int dtype, const lucy_kernels* k) noexcept nogil:
+    """The largest n k's lane solve takes for dtype (0: none)."""
+    if dtype == DTYPE_S and k.lanes_getrs_s != NULL:
+        return k.lanes_getrs_max_n_s
+    if dtype == DTYPE_D and k.lanes_getrs_d != NULL:
+        return k.lanes_getrs_max_n_d
+    if dtype == DTYPE_Z and k.lanes_getrs_z != NULL:
+        return k.lanes_getrs_max_n_z
+    return 0
+
+
+cdef inline Py_ssize_t columns_rows(int dtype, const lucy_kernels* k) noexcept nogil:
+    """m must be a multiple of this for k's columns kernel of dtype; 0: none."""
+    if dtype == DTYPE_S and k.columns_getf2_s != NULL:
+        return k.columns_rows_s
+    if dtype == DTYPE_D and k.columns_getf2_d != NULL:
+        return k.columns_rows_d
+    if dtype == DTYPE_Z and k.columns_getf2_z != NULL:
+        return k.columns_rows_z
+    return 0
+
+
+cdef inline Py_ssize_t columns_max_n(int dtype, const lucy_kernels* k) noexcept nogil:
+    """The largest m and n of k's columns kernel of dtype."""
     if dtype == DTYPE_S:
-        return m % LUCY_COLUMNS_WIDTH_S == 0 and m <= LUCY_COLUMNS_MAX_N and n <= LUCY_COLUMNS_MAX_N
-    if dtype == DTYPE_Z:
-        return m % 2 == 0 and m <= LUCY_COLUMNS_MAX_N_Z and n <= LUCY_COLUMNS_MAX_N_Z
-    return False
+        return k.columns_max_n_s
+    if dtype == DTYPE_D:
+        return k.columns_max_n_d
+    return k.columns_max_n_z
 
 
-cdef inline Plan plan_factor(int dtype, Py_ssize_t m, Py_ssize_t n, int tier,
+cdef inline const lucy_kernels* columns_for(int dtype, Py_ssize_t m,
+                                            const lucy_kernels* k) noexcept nogil:
+    """The table, k or a narrower one, whose columns kernel takes m rows."""
+    cdef Py_ssize_t rows
+    while k != NULL:
+        rows = columns_rows(dtype, k)
+        if rows > 0 and m % rows == 0:
+            return k
+        k = k.narrower
+    return NULL
+
+
+cdef inline Plan plan_factor(int dtype, Py_ssize_t m, Py_ssize_t n, const lucy_kernels* k,
                              bint blocked_available=True) noexcept nogil:
-    """How an m x n matrix of ``dtype`` is factored at ``tier``.
+    """How an m x n matrix of ``dtype`` is factored with tier table k.
 
     ``blocked_available``: the caller has the parallel blocked LU (lucy's
     batch loops; the C-level API calls LAPACK's getrf instead)."""
     cdef Plan p
-    cdef Py_ssize_t k = m if m < n else n
-    p.lanes = (tier != TIER_PORTABLE and dtype != DTYPE_C and m == n
-               and 2 <= n <= LUCY_LANES_MAX_N)
-    if columns_fit(dtype, m, n, tier):
+    cdef Py_ssize_t kk = m if m < n else n
+    cdef const lucy_kernels* simd = columns_for(dtype, m, k)
+    p.simd = k
+    p.lanes = m == n and 2 <= n <= lanes_getrf_max_n(dtype, k)
+    if simd != NULL and m <= columns_max_n(dtype, simd) and n <= columns_max_n(dtype, simd):
         p.kernel = KERNEL_COLUMNS
-    elif (tier != TIER_PORTABLE and LUCY_COLUMNS_MAX_N < k < PANELS_MAX_K
-          and ((dtype == DTYPE_D and m % LUCY_COLUMNS_WIDTH_D == 0)
-               or (dtype == DTYPE_S and m % LUCY_COLUMNS_WIDTH_S == 0))):
-        # every panel's rows then fill whole registers
+        p.simd = simd
+    elif (simd != NULL and columns_max_n(dtype, simd) < kk < PANELS_MAX_K
+          and ((dtype == DTYPE_D and simd.panel_cols_d > 0)
+               or (dtype == DTYPE_S and simd.panel_cols_s > 0))):
+        # (m a multiple of the register's rows: every panel's rows fill
+        # whole registers)
         p.kernel = KERNEL_PANELS
+        p.simd = simd
     elif m <= SMALL_N and n <= SMALL_N:
         p.kernel = KERNEL_SCALAR
-    elif (blocked_available and k >= BLOCKED_MIN
+    elif (blocked_available and kk >= BLOCKED_MIN
           and sizeof(lapack_int) == sizeof(int32_t)):
         # (it hands LAPACK lucy's int32 pivots: LP64 interfaces only)
         p.kernel = KERNEL_BLOCKED
@@ -134,11 +172,53 @@ cdef inline Plan plan_factor(int dtype, Py_ssize_t m, Py_ssize_t n, int tier,
     return p
 
 
-cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, int trans, int tier) noexcept nogil:
+cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, int trans,
+                                 const lucy_kernels* k) noexcept nogil:
     """How op(A) X = B is solved with the factors of an m x m matrix."""
     cdef SolvePlan p
-    p.lanes = (tier != TIER_PORTABLE and dtype != DTYPE_C and trans == 0
-               and 2 <= m <= LUCY_LANES_MAX_N)
+    p.simd = k
+    p.lanes = trans == 0 and 2 <= m <= lanes_getrs_max_n(dtype, k)
     p.kernel = SOLVE_SMALL if m <= SMALL_N else SOLVE_GETRS
     p.reaches_lapack = p.kernel == SOLVE_GETRS
     return p
+
+
+# ---------------------------------------------------------------------------
+# The tier
+
+cdef inline list tier_names(int mask):
+    return [lucy_tier_name(t).decode() for t in range(LUCY_TIER_COUNT) if mask & (1 << t)]
+
+
+cdef inline int tier_by_name(str name) except -2:
+    """The tier called ``name``, -1 for "auto"; ValueError if unknown."""
+    cdef int t
+    if name == "auto":
+        return -1
+    for t in range(LUCY_TIER_COUNT):
+        if name == lucy_tier_name(t).decode():
+            return t
+    raise ValueError(f"LUCY_KERNELS={name!r} is not a kernel tier: use auto, "
+                      + ", ".join(tier_names((1 << LUCY_TIER_COUNT) - 1)))
+
+
+cdef inline int select_kernels(str request) except -1:
+    """Run this module's kernels at the tier ``request`` names ("auto": the
+    best this build and CPU have). RuntimeError if the build lacks it or
+    the CPU cannot run it, naming what they have; ValueError for a name that
+    is no tier. (Not ImportError: lucy's __init__ reads that as an unbuilt
+    source tree.) Returns the tier."""
+    cdef int tier = tier_by_name(request.strip().lower() or "auto")
+    if tier < 0:
+        tier = lucy_tier_best()
+    elif not lucy_tiers_built() & (1 << tier):
+        raise RuntimeError(
+            f"LUCY_KERNELS={request!r}: this build of lucy has no {lucy_tier_name(tier).decode()} "
+            f"kernels; it has {', '.join(tier_names(lucy_tiers_built()))}")
+    elif not lucy_tiers_supported() & (1 << tier):
+        raise RuntimeError(
+            f"LUCY_KERNELS={request!r}: this CPU cannot run the "
+            f"{lucy_tier_name(tier).decode()} kernels; it runs "
+            f"{', '.join(tier_names(lucy_tiers_supported() & lucy_tiers_built()))}")
+    lucy_kernels_use(tier)
+    return tier

@@ -7,10 +7,10 @@ cimport cython
 from scipy.linalg cimport cython_blas, cython_lapack
 
 # LAPACK's integer, ``lapack_int``: the one alias every LAPACK integer goes
-# through. It is detected at build time: lucy/_detect_lapack_int.py reads the
-# integer type of ``dgetrf`` in SciPy's cython_lapack.pxd and meson writes
-# the matching declaration to the generated ``_lapack_int.pxi`` (installed
-# beside this file). SciPy's cython_lapack is LP64 (C ``int``) on all of its
+# through. It is detected at build time: detect_lapack_int.py (beside this
+# file) reads the integer type of ``dgetrf`` in SciPy's cython_lapack.pxd and
+# meson writes the matching declaration to the generated ``_lapack_int.pxi``
+# (in the build directory). SciPy's cython_lapack is LP64 (C ``int``) on all of its
 # builds today, also where its Fortran library is ILP64 (SciPy then provides
 # LP64 shims); an ILP64 interface would give a 64-bit alias here with no
 # other edit. ``lapack_int_size`` in the batch module reports the width.

@@ -7,55 +7,42 @@
 # outputs) is described by element or byte strides and converted on the fly.
 #
 # Pivots are 0-based int32 row swaps everywhere (row j was interchanged with
-# row piv[j]); LAPACK's 1-based ``ipiv`` never leaves ``factor_in_place`` and
+# row piv[j]); LAPACK's 1-based ``ipiv`` never leaves ``factor_planned`` and
 # ``load_pivots``.
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.float cimport FLT_MIN, DBL_MIN
 from libc.math cimport fabs
 cimport cython
-from lucy._lapack cimport lapack_t, lapack_int, getrf, laswp, trsm_unit_lower, gemm_minus
-from lucy._kernels.plan cimport (Plan, plan_factor, dtype_of, active_tier, KERNEL_COLUMNS,
-                                 KERNEL_PANELS, KERNEL_SCALAR)
+from lucy._kernels.lapack cimport (lapack_t, lapack_int, getrf, laswp, trsm_unit_lower,
+                                   gemm_minus)
+from lucy._kernels.kernels cimport lucy_kernels, LUCY_COLUMNS_GROUP, LUCY_PANEL_MAX_COLS
+from lucy._kernels.plan cimport Plan, active, KERNEL_COLUMNS, KERNEL_PANELS, KERNEL_SCALAR
 
-cdef extern from "_simd_columns.h" nogil:
-    bint lucy_lanes_usable()
-    const Py_ssize_t LUCY_COLUMNS_WIDTH_D
-    const Py_ssize_t LUCY_COLUMNS_WIDTH_S
-    enum: LUCY_COLUMNS_GROUP
-    Py_ssize_t lucy_columns_group(Py_ssize_t m, Py_ssize_t n)
-    void lucy_columns_getf2_d(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
-                              double** a, Py_ssize_t lda, int32_t** piv,
-                              int32_t* info, const char* ahead,
-                              Py_ssize_t ahead_bytes)
-    bint lucy_lanes_load_transposed_d(const char* src, Py_ssize_t rs,
-                                      Py_ssize_t m, Py_ssize_t n, double* dst,
-                                      Py_ssize_t ldd)
-    bint lucy_lanes_load_transposed_s(const char* src, Py_ssize_t rs,
-                                      Py_ssize_t m, Py_ssize_t n, float* dst,
-                                      Py_ssize_t ldd)
-    bint lucy_lanes_load_transposed_z(const char* src, Py_ssize_t rs,
-                                      Py_ssize_t m, Py_ssize_t n, double* dst,
-                                      Py_ssize_t ldd)
-    void lucy_columns_getf2_s(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
-                              float** a, Py_ssize_t lda, int32_t** piv,
-                              int32_t* info, const char* ahead,
-                              Py_ssize_t ahead_bytes)
-    void lucy_columns_getf2_z(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
-                              double** a, Py_ssize_t lda, int32_t** piv,
-                              int32_t* info, const char* ahead,
-                              Py_ssize_t ahead_bytes)
-    enum: LUCY_PANEL_REGS
-    const Py_ssize_t LUCY_STREAM_MIN_BYTES
-    enum: LUCY_STREAM_SCRATCH_DOUBLES
-    void lucy_stream_columns(char* dst, Py_ssize_t ldd_bytes, const char* src,
-                             Py_ssize_t col_bytes, Py_ssize_t cols)
-    void lucy_stream_fence()
-    bint lucy_stream_load_transposed_d(const char* src, Py_ssize_t rs, Py_ssize_t m,
-                                       Py_ssize_t n, double* dst, Py_ssize_t ldd)
-    void lucy_columns_trsm_d(Py_ssize_t nc, const double* l, Py_ssize_t lda,
-                             double* b, Py_ssize_t ldb)
-    void lucy_columns_trsm_s(Py_ssize_t nc, const float* l, Py_ssize_t lda,
-                             float* b, Py_ssize_t ldb)
+
+cdef inline Py_ssize_t lucy_columns_group(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """How many m x n matrices (complex128: 2m x n) a columns kernel factors
+    side by side. One matrix's steps are a chain (search -> swap -> divide
+    -> scale -> update -> next search) that runs at its latency; several
+    independent chains interleaved fill the pipeline, as long as they fit in
+    L1 together. Measured per matrix on AMD EPYC (Zen 4), ns for 1 / 2 / 4
+    at a time: 16 x 16: 622 / 445 / 391; 32 x 32: 2109 / 1767 / 1732; 48 x
+    48: 5148 / 4576 / 4997; 64 x 64: 10838 / 11422 / 11680."""
+    return 4 if m * n <= 32 * 32 else (2 if m * n <= 48 * 48 else 1)
+
+
+# Outputs of LUCY_STREAM_MIN_BYTES and more are written with streaming
+# stores, which skip reading each output line into cache before overwriting
+# it (a third of the memory traffic of a copy): a batch of small matrices is
+# factored a group at a time in a scratch buffer that stays in L1 and then
+# streamed out (factor_items in _batch.pyx), and one big float64 matrix is
+# copied in by the tier's stream_load_transposed_d. Streamed outputs are
+# left out of cache, where the caller's next step would find them if they
+# fit, hence only from the size of this machine's L3 (32 MB); bench/kernels.md
+# has the measurements. The scratch holds one group of matrices (32 kB, L1's
+# size: a 64 kB one, which then lives in L2, made it slower).
+cdef enum:
+    LUCY_STREAM_MIN_BYTES = 32 << 20
+    LUCY_STREAM_SCRATCH_DOUBLES = 4096
 
 
 cdef extern from *:
@@ -193,23 +180,24 @@ cdef inline bint load_fortran(const char* src, Py_ssize_t row_stride,
     column-major ``dst`` with leading dimension ``ldd``. Returns False if
     ``check_finite`` and the matrix holds inf or NaN, else True.
 
-    The register-transposing copies of C-order matrices check on their
-    registers; the others (``copy_strided``) check the copy afterwards
-    (``all_finite``)."""
+    The register-transposing copies of C-order matrices (the active tier's,
+    where it has them) check on their registers; the others
+    (``copy_strided``) check the copy afterwards (``all_finite``)."""
     cdef bint finite
+    cdef const lucy_kernels* k = active()
     if ((lapack_t is double or lapack_t is float)
             and col_stride == <Py_ssize_t>sizeof(lapack_t) and m % 4 == 0
-            and n % 4 == 0 and lucy_lanes_usable()):
+            and n % 4 == 0 and k.load_transposed_d != NULL):
         # Rows contiguous (C order): 4 x 4 register transposes.
         if lapack_t is double:
-            finite = lucy_lanes_load_transposed_d(src, row_stride, m, n, dst, ldd)
+            finite = k.load_transposed_d(src, row_stride, m, n, dst, ldd)
         else:
-            finite = lucy_lanes_load_transposed_s(src, row_stride, m, n, dst, ldd)
+            finite = k.load_transposed_s(src, row_stride, m, n, dst, ldd)
         return finite or not check_finite
     if (lapack_t is cython.doublecomplex and col_stride == <Py_ssize_t>sizeof(lapack_t)
-            and m % 2 == 0 and n % 2 == 0 and lucy_lanes_usable()):
+            and m % 2 == 0 and n % 2 == 0 and k.load_transposed_z != NULL):
         # Rows contiguous (C order): 2 x 2 register transposes.
-        finite = lucy_lanes_load_transposed_z(src, row_stride, m, n, <double*>dst, ldd)
+        finite = k.load_transposed_z(src, row_stride, m, n, <double*>dst, ldd)
         return finite or not check_finite
     copy_strided(dst, src, row_stride, col_stride, <char*>dst, sizeof(lapack_t),
                  ldd * <Py_ssize_t>sizeof(lapack_t), m, n)
@@ -275,14 +263,14 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     return info
 
 
-cdef inline void columns_getf2(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
-                               lapack_t** a, Py_ssize_t lda, int32_t** piv,
+cdef inline void columns_getf2(const lucy_kernels* k, Py_ssize_t count, Py_ssize_t m,
+                               Py_ssize_t n, lapack_t** a, Py_ssize_t lda, int32_t** piv,
                                int32_t* info, const char* ahead=NULL,
                                Py_ssize_t ahead_bytes=0) noexcept nogil:
-    """Factor ``count`` <= LUCY_COLUMNS_GROUP matrices (KERNEL_COLUMNS)
-    side by side; info[q] is LAPACK's info of a[q]. Meanwhile the
-    ``ahead_bytes`` at ``ahead`` (what the caller reads next) are fetched
-    into cache, a slice per step."""
+    """Factor ``count`` <= LUCY_COLUMNS_GROUP matrices by k's columns kernel
+    (a plan's KERNEL_COLUMNS and its table) side by side; info[q] is
+    LAPACK's info of a[q]. Meanwhile the ``ahead_bytes`` at ``ahead`` (what
+    the caller reads next) are fetched into cache, a slice per step."""
     # complex128: the pointers copied into an array of double* (the
     # kernel's type); reading a double complex* object through a double*
     # lvalue would break C's aliasing rules, and GCC drops stores it then
@@ -290,61 +278,61 @@ cdef inline void columns_getf2(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
     cdef double* za[LUCY_COLUMNS_GROUP]
     cdef Py_ssize_t q
     if lapack_t is double:
-        lucy_columns_getf2_d(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
+        k.columns_getf2_d(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
     elif lapack_t is float:
-        lucy_columns_getf2_s(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
+        k.columns_getf2_s(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
     elif lapack_t is cython.doublecomplex:
         for q in range(count):
             za[q] = <double*>a[q]
-        lucy_columns_getf2_z(count, m, n, za, lda, piv, info, ahead, ahead_bytes)
+        k.columns_getf2_z(count, m, n, za, lda, piv, info, ahead, ahead_bytes)
 
 
-cdef inline Py_ssize_t factor_panels_width(lapack_t* tag) noexcept nogil:
-    """Columns per panel of ``factor_panels``: LUCY_PANEL_REGS registers."""
+cdef inline Py_ssize_t factor_panels_width(const lucy_kernels* k, lapack_t* tag) noexcept nogil:
+    """Columns per panel of ``factor_panels`` with k's kernels."""
     if lapack_t is double:
-        return LUCY_PANEL_REGS * LUCY_COLUMNS_WIDTH_D
+        return k.panel_cols_d
     else:
-        return LUCY_PANEL_REGS * LUCY_COLUMNS_WIDTH_S
+        return k.panel_cols_s
 
 
-cdef inline void columns_trsm(Py_ssize_t nc, const lapack_t* l, Py_ssize_t lda,
-                              lapack_t* b, Py_ssize_t ldb) noexcept nogil:
+cdef inline void columns_trsm(const lucy_kernels* k, Py_ssize_t nc, const lapack_t* l,
+                              Py_ssize_t lda, lapack_t* b, Py_ssize_t ldb) noexcept nogil:
     """B := L^-1 B, L the unit lower triangle of the factor_panels_width-square at
     ``l``, B factor_panels_width rows by nc columns (real dtypes)."""
     if lapack_t is double:
-        lucy_columns_trsm_d(nc, l, lda, b, ldb)
+        k.columns_trsm_d(nc, l, lda, b, ldb)
     elif lapack_t is float:
-        lucy_columns_trsm_s(nc, l, lda, b, ldb)
+        k.columns_trsm_s(nc, l, lda, b, ldb)
 
 
-cdef inline lapack_int factor_panels(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
-                                     Py_ssize_t lda,
+cdef inline lapack_int factor_panels(const lucy_kernels* k, Py_ssize_t m, Py_ssize_t n,
+                                     lapack_t* a, Py_ssize_t lda,
                                      int32_t* piv) noexcept nogil:
-    """Right-looking blocked LU of a medium real matrix (KERNEL_PANELS), in
-    place; 0-based pivots, LAPACK's info.
+    """Right-looking blocked LU of a medium real matrix (KERNEL_PANELS, with
+    k's kernels), in place; 0-based pivots, LAPACK's info.
 
     Each panel of ``factor_panels_width`` columns is factored by the columns kernel,
     its row swaps go to the columns left and right of it (laswp), the rows
-    of U beside it come from lucy_columns_trsm, and BLAS's gemm updates the
-    rest. One thread, us, getrf -> this: float32 128 x 128 62 -> 40, 256 x
+    of U beside it come from the columns trsm kernel, and BLAS's gemm
+    updates the rest. One thread, us, getrf -> this: float32 128 x 128 62 -> 40, 256 x
     256 302 -> 237, 384 x 384 795 -> 664; float64 128 x 128 86 -> 61, 256 x
     256 443 -> 383, 384 x 384 1269 -> 1105 (C harness). OpenBLAS's getrf
-    spends much of its time in small trsm calls, which lucy_columns_trsm
+    spends much of its time in small trsm calls, which the trsm kernel
     replaces."""
-    cdef Py_ssize_t k = m if m < n else n
-    cdef Py_ssize_t nb = factor_panels_width(a), j = 0, jb, i, right
-    # 1-based, from the panel's top; room for the wider panel (float32's, 8 a register)
-    cdef lapack_int ipiv[LUCY_PANEL_REGS * 8]
+    cdef Py_ssize_t kk = m if m < n else n
+    cdef Py_ssize_t nb = factor_panels_width(k, a), j = 0, jb, i, right
+    # 1-based, from the panel's top; room for the widest panel of any tier
+    cdef lapack_int ipiv[LUCY_PANEL_MAX_COLS]
     cdef lapack_int info = 0
     cdef int32_t status
     cdef lapack_t* panel
     cdef lapack_t* beside
     cdef int32_t* panel_piv
-    while j < k:
-        jb = nb if k - j > nb else k - j
+    while j < kk:
+        jb = nb if kk - j > nb else kk - j
         panel = a + j + j * lda
         panel_piv = piv + j
-        columns_getf2(1, m - j, jb, &panel, lda, &panel_piv, &status)
+        columns_getf2(k, 1, m - j, jb, &panel, lda, &panel_piv, &status)
         if status != 0 and info == 0:
             info = <lapack_int>(status + j)
         for i in range(jb):
@@ -357,7 +345,7 @@ cdef inline lapack_int factor_panels(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
             beside = a + j + (j + jb) * lda
             laswp(<lapack_int>right, beside, <lapack_int>lda, 1, <lapack_int>jb, ipiv)
             if jb == nb:
-                columns_trsm(right, panel, lda, beside, lda)
+                columns_trsm(k, right, panel, lda, beside, lda)
             else:   # a narrower last panel of a wide matrix
                 trsm_unit_lower(<lapack_int>jb, <lapack_int>right, panel,
                                 <lapack_int>lda, beside, <lapack_int>lda)
@@ -382,29 +370,20 @@ cdef inline lapack_int factor_planned(const Plan* plan, Py_ssize_t m, Py_ssize_t
     cdef Py_ssize_t i, k = m if m < n else n
     cdef int32_t status
     if plan.kernel == KERNEL_COLUMNS:
-        columns_getf2(1, m, n, &a, lda, &piv, &status)
+        columns_getf2(plan.simd, 1, m, n, &a, lda, &piv, &status)
         return status
     if plan.kernel == KERNEL_PANELS:
-        return factor_panels(m, n, a, lda, piv)
+        return factor_panels(plan.simd, m, n, a, lda, piv)
     if plan.kernel == KERNEL_SCALAR:
         return getf2(m, n, a, lda, piv)
     if sizeof(lapack_int) != sizeof(int32_t):
         return getrf_wide(m, n, a, lda, piv, NULL)   # ILP64; compiled out in LP64
-    # int32_t and lapack_int are the same type (see _lapack.pxd), so LAPACK
+    # int32_t and lapack_int are the same type (see lapack.pxd), so LAPACK
     # writes straight into the pivot output; only the base changes.
     getrf(<lapack_int>m, <lapack_int>n, a, <lapack_int>lda, <lapack_int*>piv, &info)
     for i in range(k):
         piv[i] -= 1
     return info
-
-
-cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
-                                       Py_ssize_t lda,
-                                       int32_t* piv) noexcept nogil:
-    """``factor_planned`` with the plan for this matrix at the active tier
-    (LAPACK's getrf where _batch.pyx would run its blocked LU)."""
-    cdef Plan plan = plan_factor(dtype_of(a), m, n, active_tier(), False)
-    return factor_planned(&plan, m, n, a, lda, piv)
 
 
 cdef inline lapack_t conj_if(lapack_t x, bint conjugate) noexcept nogil:
