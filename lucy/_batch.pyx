@@ -162,7 +162,7 @@ def kernel_tiers_built():
 
 def kernel_tiers_supported():
     """The tiers this build has that this CPU can run."""
-    return pl.tier_names(lucy_tiers_built() & lucy_tiers_supported())
+    return pl.tier_names(lucy_tiers_built() & pl.cpu_tiers())
 
 
 def kernel_families():

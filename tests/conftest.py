@@ -4,6 +4,7 @@ Lives in tests/ (not the repository root) so that the unbuilt source tree
 can never shadow the installed package.
 """
 
+import contextlib
 import os
 import warnings
 
@@ -13,14 +14,17 @@ import scipy.linalg as sla
 from hypothesis import HealthCheck, settings
 
 import lucy
+from lucy import _batch, cython_lu
 
+# (differing_executors: the property tests of classes run once per SIMD
+# tier, each time from another instance of the class; see KERNEL_TIERS.)
 settings.register_profile(
     "ci", max_examples=60, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
 # On demand: HYPOTHESIS_PROFILE=long pytest tests/test_differential.py
 settings.register_profile(
     "long", max_examples=6000, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 LAPACK_DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -133,6 +137,48 @@ def unaligned_copy(a):
     out = buf[1:].view(a.dtype).reshape(a.shape) if a.nbytes else a.copy()
     out[...] = a
     return out
+
+
+# The SIMD kernel tiers this build has and this CPU runs (lucy/_kernels,
+# docs/kernels.md): the tests marked every_tier run once on each, all in
+# this process, switching both compiled modules (_batch and cython_lu).
+KERNEL_TIERS = _batch.kernel_tiers_supported()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "every_tier: run once on each SIMD kernel tier this machine has")
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("every_tier"):
+        metafunc.parametrize("kernel_tier", KERNEL_TIERS, indirect=True,
+                             ids=[f"tier={t}" for t in KERNEL_TIERS])
+
+
+@contextlib.contextmanager
+def kernels(tier):
+    """lucy's kernels at ``tier`` (a name of KERNEL_TIERS) inside the block."""
+    before = _batch.kernel_tier()
+    _batch._use_kernels(tier)
+    cython_lu._use_kernels(tier)
+    try:
+        yield
+    finally:
+        _batch._use_kernels(before)
+        cython_lu._use_kernels(before)
+
+
+@pytest.fixture(autouse=True)
+def kernel_tier(request):
+    """The tier a test runs at: its every_tier parameter, or the one chosen
+    at import (LUCY_KERNELS)."""
+    tier = getattr(request, "param", None)
+    if tier is None:
+        yield _batch.kernel_tier()
+        return
+    with kernels(tier):
+        yield tier
 
 
 @pytest.fixture

@@ -95,6 +95,7 @@ def read_snapshot():
 # ---------------------------------------------------------------------------
 # Factor
 
+@pytest.mark.every_tier   # (conftest.py)
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 class TestFactor:
@@ -136,6 +137,7 @@ class TestFactor:
             close(view, lu, dtype, max(shape))
 
 
+@pytest.mark.every_tier   # (conftest.py)
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
 class TestFactorBatch:
 
@@ -193,6 +195,7 @@ class TestFactorBatch:
         close(stack, lu, dtype, 4)
 
 
+@pytest.mark.every_tier   # (conftest.py)
 def test_parallel_batch_is_thread_count_independent(rng):
     a = random_matrices((64, 36, 36), np.float64, rng)
     results = []
@@ -205,6 +208,7 @@ def test_parallel_batch_is_thread_count_independent(rng):
         np.testing.assert_array_equal(piv, results[0][1])
 
 
+@pytest.mark.every_tier   # (conftest.py)
 def test_singular_info_matches_lapack(rng):
     a = rng.standard_normal((4, 4))
     a[:, 2] = 0                              # U[2, 2] == 0: info 3
@@ -235,6 +239,7 @@ def test_concurrent_calls_from_python_threads(rng):
 # ---------------------------------------------------------------------------
 # Solve
 
+@pytest.mark.every_tier   # (conftest.py)
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("n", [1, 3, 8, 33, 300])
 @pytest.mark.parametrize("trans", [0, 1, 2])
@@ -290,6 +295,7 @@ def test_solve_rejects_bad_pivots():
 # ---------------------------------------------------------------------------
 # Unpack, pivots
 
+@pytest.mark.every_tier   # (conftest.py)
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("shape", [(1, 1), (4, 4), (5, 3), (3, 5), (40, 40)], ids=str)
 def test_lu_unpack(dtype, shape, rng):
@@ -589,6 +595,7 @@ def test_downstream_built_against_installed_pxd(downstream):
         assert used == {installed}, (dep, used)
 
 
+@pytest.mark.every_tier   # (conftest.py)
 @pytest.mark.parametrize("module", ["extending", "extending_cpp"])
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
 def test_downstream_factor_and_solve(downstream, module, dtype, rng):

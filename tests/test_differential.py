@@ -27,6 +27,9 @@ from hypothesis import given, strategies as st
 import lucy
 from conftest import CAST_DTYPES, close, layouts
 
+# Every test here runs on each SIMD tier this machine has (conftest.py).
+pytestmark = pytest.mark.every_tier
+
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128, *CAST_DTYPES]
 
 # Sizes on both sides of every kernel boundary: the four-lane kernel (<= 8),

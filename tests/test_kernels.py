@@ -15,6 +15,9 @@ from lucy import _api, _batch
 from lucy._threads import blas_single_threaded
 from conftest import LAPACK_DTYPES, random_matrices
 
+# Every test here runs on each SIMD tier this machine has (conftest.py).
+pytestmark = pytest.mark.every_tier
+
 KERNELS = {"scalar", "columns", "panels", "getrf", "blocked"}
 LAPACK_KERNELS = {"panels", "getrf", "blocked"}
 PLAN_SHAPES = [(1, 1), (2, 2), (3, 3), (4, 4), (8, 8), (9, 9), (12, 12), (16, 16),

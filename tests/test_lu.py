@@ -12,6 +12,9 @@ from conftest import (CAST_DTYPES, EMPTY_SHAPES, LAPACK_DTYPES, SHAPES,
                       assert_reconstructs, close, layouts, random_matrices)
 from test_lu_factor import matrix_stacks
 
+# Every test here runs on each SIMD tier this machine has (conftest.py).
+pytestmark = pytest.mark.every_tier
+
 
 def scipy_lu(a2d, **kw):
     return sla.lu(a2d, **kw)

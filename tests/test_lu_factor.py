@@ -13,6 +13,9 @@ import lucy
 from conftest import (CAST_DTYPES, EMPTY_SHAPES, LAPACK_DTYPES, SHAPES,
                       assert_lu_factor_matches_scipy, layouts, random_matrices)
 
+# Every test here runs on each SIMD tier this machine has (conftest.py).
+pytestmark = pytest.mark.every_tier
+
 
 class TestLuFactor:
     @pytest.mark.parametrize("dtype", LAPACK_DTYPES)

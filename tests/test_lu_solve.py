@@ -8,6 +8,9 @@ from hypothesis import given, strategies as st
 import lucy
 from conftest import LAPACK_DTYPES, close, layouts, random_matrices
 
+# Every test here runs on each SIMD tier this machine has (conftest.py).
+pytestmark = pytest.mark.every_tier
+
 
 def assert_solve_matches_scipy(lu, piv, b, x, trans=0):
     """SciPy's lu_solve on each broadcast batch item of the same factors."""

@@ -60,12 +60,11 @@ int lucy_tiers_supported(void)
     return tiers;
 }
 
-int lucy_tier_best(void)
+int lucy_tier_best(int tiers)
 {
-    const int usable = lucy_tiers_built() & lucy_tiers_supported();
     static const int preference[] = {LUCY_TIER_AVX512, LUCY_TIER_AVX2, LUCY_TIER_NEON};
     for (size_t i = 0; i < sizeof preference / sizeof preference[0]; i++)
-        if (usable & (1 << preference[i]))
+        if (tiers & (1 << preference[i]))
             return preference[i];
     return LUCY_TIER_PORTABLE;
 }

@@ -134,8 +134,8 @@ const lucy_kernels *lucy_kernels_of(int tier);
 /* Bit t set: tier t was compiled in / this CPU can run it. */
 int lucy_tiers_built(void);
 int lucy_tiers_supported(void);
-/* The best tier both built and supported. */
-int lucy_tier_best(void);
+/* lucy's choice among the tiers of a bit set (portable if none). */
+int lucy_tier_best(int tiers);
 const char *lucy_tier_name(int tier);
 
 /* The table the kernels run with: each module that links the kernels has

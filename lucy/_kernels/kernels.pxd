@@ -88,7 +88,7 @@ cdef extern from "kernels.h" nogil:
     const lucy_kernels* lucy_kernels_of(int tier)
     int lucy_tiers_built()
     int lucy_tiers_supported()
-    int lucy_tier_best()
+    int lucy_tier_best(int tiers)
     const char* lucy_tier_name(int tier)
     const lucy_kernels* lucy_active
     const lucy_kernels* lucy_kernels_use(int tier)

@@ -202,6 +202,21 @@ cdef inline int tier_by_name(str name) except -2:
                       + ", ".join(tier_names((1 << LUCY_TIER_COUNT) - 1)))
 
 
+cdef inline int cpu_tiers() except -1:
+    """The tiers this CPU runs (bit t: tier t). _LUCY_TEST_CPU_TIERS, a
+    comma-separated list, narrows them, so that the tests can see what
+    happens on a CPU without some of them."""
+    import os
+    cdef int tiers = lucy_tiers_supported(), pretend = 0
+    names = os.environ.get("_LUCY_TEST_CPU_TIERS")
+    if names is None:
+        return tiers
+    for name in names.split(","):
+        if name.strip():
+            pretend |= 1 << tier_by_name(name.strip())
+    return tiers & pretend
+
+
 cdef inline int select_kernels(str request) except -1:
     """Run this module's kernels at the tier ``request`` names ("auto": the
     best this build and CPU have). RuntimeError if the build lacks it or
@@ -209,16 +224,17 @@ cdef inline int select_kernels(str request) except -1:
     is no tier. (Not ImportError: lucy's __init__ reads that as an unbuilt
     source tree.) Returns the tier."""
     cdef int tier = tier_by_name(request.strip().lower() or "auto")
+    cdef int usable = lucy_tiers_built() & cpu_tiers()
     if tier < 0:
-        tier = lucy_tier_best()
-    elif not lucy_tiers_built() & (1 << tier):
+        tier = lucy_tier_best(usable)
+    if not lucy_tiers_built() & (1 << tier):
         raise RuntimeError(
             f"LUCY_KERNELS={request!r}: this build of lucy has no {lucy_tier_name(tier).decode()} "
             f"kernels; it has {', '.join(tier_names(lucy_tiers_built()))}")
-    elif not lucy_tiers_supported() & (1 << tier):
+    if not usable & (1 << tier):
         raise RuntimeError(
             f"LUCY_KERNELS={request!r}: this CPU cannot run the "
             f"{lucy_tier_name(tier).decode()} kernels; it runs "
-            f"{', '.join(tier_names(lucy_tiers_supported() & lucy_tiers_built()))}")
+            f"{', '.join(tier_names(usable))}")
     lucy_kernels_use(tier)
     return tier
