@@ -53,21 +53,44 @@ class Impl:
 
 # -- lucy and SciPy: NumPy in, NumPy out, synchronous --------------------------
 
-def _lucy():
+def _lucy_impl(name, workers, tier, prepare=lambda: None):
+    """lucy at SIMD tier ``tier`` (lucy/_kernels): switched to before every
+    call, untimed, since the tier columns of --tiers share one process."""
     import lucy
 
-    def impl(name, workers, prepare=lambda: None):
-        return Impl(name, lucy.__version__, required=True, prepare=prepare, ops={
-            "lu_factor": lambda a: lucy.lu_factor(a, workers=workers),
-            "lu": lambda a: lucy.lu(a, p_indices=True, workers=workers),
-            "lu_solve": lambda f, b: lucy.lu_solve(f, b, workers=workers),
-        })
+    def before_call():
+        lucy._batch._use_kernels(tier)
+        prepare()
+    return Impl(name, lucy.__version__, required=True, prepare=before_call, ops={
+        "lu_factor": lambda a: lucy.lu_factor(a, workers=workers),
+        "lu": lambda a: lucy.lu(a, p_indices=True, workers=workers),
+        "lu_solve": lambda f, b: lucy.lu_solve(f, b, workers=workers),
+    })
+
+
+def _lucy():
+    import lucy
+    tier = lucy._batch.kernel_tier()        # LUCY_KERNELS's, or the best here
     # "lucy w=1" makes the cost or gain of lucy's default thread count visible.
     # "lucy cold" starts every call with lucy's output cache empty: the time
     # of a one-off call, which pays the page faults of fresh output memory
     # as every peer does, where "lucy" reuses the memory of the output it
     # freed in the previous round, as a loop over batches does.
-    return [impl("lucy", None), impl("lucy w=1", 1), impl("lucy cold", None, lucy.empty_cache)]
+    return [_lucy_impl("lucy", None, tier), _lucy_impl("lucy w=1", 1, tier),
+            _lucy_impl("lucy cold", None, tier, lucy.empty_cache)]
+
+
+def lucy_tiers(tiers):
+    """One column per SIMD tier, "lucy[avx2]", ..., default workers (run.py
+    --tiers; "all": every tier this build has and this CPU runs)."""
+    import lucy
+    runnable = lucy._batch.kernel_tiers_supported()
+    tiers = runnable if tiers == ["all"] else tiers
+    for tier in tiers:
+        if tier not in runnable:
+            raise SystemExit(f"--tiers: {tier!r} does not run here; this build and CPU run "
+                             f"{', '.join(runnable)}")
+    return [_lucy_impl(f"lucy[{tier}]", None, tier) for tier in tiers]
 
 
 def _scipy_batches():

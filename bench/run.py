@@ -358,12 +358,23 @@ def run_memory(shape, dtype):
 
 # -- ratios and targets -------------------------------------------------------
 
+def tier_columns(cells):
+    """The --tiers columns, "lucy[avx2]", ..., in their order."""
+    return [c.impl for c in cells if c.impl.startswith("lucy[")]
+
+
 def ratios(row, cells):
     """{column: {"value", "target", "pass"}}: lucy's speed-up over each
-    implementation (time_X / time_lucy) and over workers=1."""
+    implementation (time_X / time_lucy) and over workers=1; with --tiers,
+    each tier's speed-up over the first tier listed (informational)."""
     median = {c.impl: c.median_ms() for c in cells}
     lucy = median.get(row.base)
     out = {}
+    tiers = tier_columns(cells)
+    for tier in tiers[1:]:
+        first = median.get(tiers[0])
+        value = first / median[tier] if first and median.get(tier) else None
+        out[f"{tier} vs {tiers[0]}"] = {"value": value, "target": None, "pass": None}
     for col, impl in [("w=1", "lucy w=1"), *((p, p) for p in _peers.PEERS)]:
         if impl not in median:
             continue
@@ -443,6 +454,7 @@ def ratio_table(results, ratio_columns, markdown=False):
              for r in results]
     headers = ["op", "batch x n", *("default vs w=1" if c == "w=1" else
                                     f"lucy cold vs {c[5:]}" if c.startswith("cold ") else
+                                    c if c.startswith("lucy[") else
                                     f"lucy vs {c}" for c in ratio_columns)]
     return table(headers, lines, markdown)
 
@@ -644,6 +656,15 @@ def parse_args(argv):
                    help="only the rows of lucy.mlx.lu_factor against MLX (needs MLX)")
     p.add_argument("--plot-out", type=Path, help="also write the speed-up plot here "
                    "(e.g. bench/speedup.png for the README)")
+    p.add_argument("--tiers", type=lambda text: [t.strip() for t in text.split(",")],
+                   metavar="LIST",
+                   help="also time lucy at each of these SIMD kernel tiers, side by side "
+                        "in the same rounds ('avx2,avx512', or 'all': every tier this "
+                        "machine runs): columns lucy[TIER] and each tier's speed-up over "
+                        "the first one listed")
+    p.add_argument("--impls", action="append", metavar="REGEX",
+                   help="keep only the implementation columns whose name matches "
+                        "('lucy\\[' for the tier columns alone); repeatable")
     args = p.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.quick else 15
@@ -686,7 +707,8 @@ def run_everything(args, impls):
     settings = {"quick": args.quick, "dtype": str(dtype), "max_rounds": plan.max_rounds,
                 "min_rounds": plan.min_rounds, "budget_s": plan.budget_s,
                 "cell_limit_s": plan.cell_limit_s,
-                "settle_max_ms": args.settle_ms, "only": args.only}
+                "settle_max_ms": args.settle_ms, "only": args.only, "tiers": args.tiers,
+                "impls": args.impls}
     return results, limits, limits_summary(limits, results, dtype), memory, settings
 
 
@@ -694,10 +716,17 @@ def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
     impls, missing = _peers.load_impls()
+    if args.tiers:
+        impls += _peers.lucy_tiers(args.tiers)
+    if args.impls:
+        impls = [i for i in impls if selected(i.name, args.impls)]
     env = environment(missing)
     columns = [i.name for i in impls]
-    ratio_columns = ["w=1", *(p for p in _peers.PEERS if p in columns),
-                     *(f"cold {p}" for p in COLD_PEERS if p in columns and "lucy cold" in columns)]
+    tiers = [c for c in columns if c.startswith("lucy[")]
+    ratio_columns = [*(["w=1"] if "lucy" in columns and "lucy w=1" in columns else []),
+                     *(p for p in _peers.PEERS if p in columns),
+                     *(f"cold {p}" for p in COLD_PEERS if p in columns and "lucy cold" in columns),
+                     *(f"{t} vs {tiers[0]}" for t in tiers[1:])]
 
     results, limits, summary, memory, settings = run_everything(args, impls)
 

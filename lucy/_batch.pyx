@@ -117,7 +117,7 @@ def output_cache_state():
 _KERNEL_NAMES = {pl.KERNEL_SCALAR: "scalar", pl.KERNEL_COLUMNS: "columns",
                  pl.KERNEL_PANELS: "panels", pl.KERNEL_GETRF: "getrf",
                  pl.KERNEL_BLOCKED: "blocked"}
-FactorPlan = collections.namedtuple("FactorPlan", "kernel lanes reaches_lapack threads_inside")
+FactorPlan = collections.namedtuple("FactorPlan", "kernel tier lanes reaches_lapack threads_inside")
 SolvePlanInfo = collections.namedtuple("SolvePlan", "kernel lanes reaches_lapack")
 
 
@@ -125,12 +125,15 @@ def factor_plan(dtype, Py_ssize_t m, Py_ssize_t n):
     """How lucy factors m x n matrices of ``dtype`` (float32/64,
     complex64/128) at the active tier (plan_factor of _kernels/plan.pxd):
     ``kernel`` for one matrix ("scalar", "columns", "panels", "getrf",
-    "blocked"), ``lanes`` (batches go four at a time through the lane
+    "blocked"), ``tier`` whose SIMD kernels run (the active one, or a
+    narrower one it falls back to), ``lanes`` (batches go four at a time
+    through the lane
     kernel), ``reaches_lapack`` (LAPACK or BLAS is called, so BLAS must be
     kept at one thread while several matrices run in parallel) and
     ``threads_inside`` (the kernel uses threads within one matrix)."""
     cdef Plan p = plan_factor(dtype_code(dtype), m, n, active())
-    return FactorPlan(_KERNEL_NAMES[p.kernel], p.lanes, p.reaches_lapack, p.threads_inside)
+    return FactorPlan(_KERNEL_NAMES[p.kernel], p.simd.name.decode(), p.lanes, p.reaches_lapack,
+                      p.threads_inside)
 
 
 def solve_plan(dtype, Py_ssize_t m, int trans):
@@ -185,7 +188,8 @@ def kernel_families():
     return {"lanes": lanes, "columns": k.columns_getf2_d != NULL,
             "columns_max_n": {"float32": k.columns_max_n_s, "float64": k.columns_max_n_d,
                               "complex128": k.columns_max_n_z},
-            "panels": k.panel_cols_d > 0 and k.columns_getf2_d != NULL, "rows": rows}
+            "panels": pl.panel_cols(pl.DTYPE_D, k) > 0 and k.columns_getf2_d != NULL,
+            "rows": rows}
 
 
 def _use_kernels(name):

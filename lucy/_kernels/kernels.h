@@ -105,11 +105,13 @@ struct lucy_kernels {
     int lanes_getrf_max_n_s, lanes_getrf_max_n_d, lanes_getrf_max_n_z;
     int lanes_getrs_max_n_s, lanes_getrs_max_n_d, lanes_getrs_max_n_z;
     /* Columns kernels: m a multiple of columns_rows_* (the rows a register
-     * holds), m and n up to columns_max_n_*; real matrices with min(m, n)
-     * above that take the blocked LU on panels of panel_cols_* columns (0:
-     * no panels). For m not a multiple of this tier's rows, the kernels of
-     * `narrower` (a tier every CPU that runs this one runs too) or none. */
+     * holds), from columns_min_m_* to columns_max_n_*, n up to
+     * columns_max_n_*; real matrices with min(m, n) above that take the
+     * blocked LU on panels of panel_cols_* columns (0: none). Where this
+     * tier's kernels do not take a shape, those of `narrower` (a tier every
+     * CPU that runs this one runs too) may. */
     ptrdiff_t columns_rows_s, columns_rows_d, columns_rows_z;
+    ptrdiff_t columns_min_m_s, columns_min_m_d, columns_min_m_z;
     ptrdiff_t columns_max_n_s, columns_max_n_d, columns_max_n_z;
     lucy_columns_getf2_s_t *columns_getf2_s;
     lucy_columns_getf2_d_t *columns_getf2_d, *columns_getf2_z;

@@ -67,6 +67,9 @@ cdef extern from "kernels.h" nogil:
         Py_ssize_t columns_rows_s
         Py_ssize_t columns_rows_d
         Py_ssize_t columns_rows_z
+        Py_ssize_t columns_min_m_s
+        Py_ssize_t columns_min_m_d
+        Py_ssize_t columns_min_m_z
         Py_ssize_t columns_max_n_s
         Py_ssize_t columns_max_n_d
         Py_ssize_t columns_max_n_z

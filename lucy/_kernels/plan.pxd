@@ -126,13 +126,47 @@ cdef inline Py_ssize_t columns_max_n(int dtype, const lucy_kernels* k) noexcept 
     return k.columns_max_n_z
 
 
-cdef inline const lucy_kernels* columns_for(int dtype, Py_ssize_t m,
+cdef inline Py_ssize_t columns_min_m(int dtype, const lucy_kernels* k) noexcept nogil:
+    if dtype == DTYPE_S:
+        return k.columns_min_m_s
+    if dtype == DTYPE_D:
+        return k.columns_min_m_d
+    return k.columns_min_m_z
+
+
+cdef inline Py_ssize_t panel_cols(int dtype, const lucy_kernels* k) noexcept nogil:
+    """Columns per panel of k's blocked LU of dtype (0: none)."""
+    if dtype == DTYPE_S:
+        return k.panel_cols_s
+    if dtype == DTYPE_D:
+        return k.panel_cols_d
+    return 0
+
+
+cdef inline const lucy_kernels* columns_for(int dtype, Py_ssize_t m, Py_ssize_t n,
                                             const lucy_kernels* k) noexcept nogil:
-    """The table, k or a narrower one, whose columns kernel takes m rows."""
+    """The table, k or a narrower one, whose columns kernel takes m x n."""
     cdef Py_ssize_t rows
     while k != NULL:
         rows = columns_rows(dtype, k)
-        if rows > 0 and m % rows == 0:
+        if (rows > 0 and m % rows == 0 and columns_min_m(dtype, k) <= m
+                and m <= columns_max_n(dtype, k) and n <= columns_max_n(dtype, k)):
+            return k
+        k = k.narrower
+    return NULL
+
+
+cdef inline const lucy_kernels* panels_for(int dtype, Py_ssize_t m, Py_ssize_t n,
+                                           const lucy_kernels* k) noexcept nogil:
+    """The table, k or a narrower one, whose blocked LU takes m x n: min(m,
+    n) above its columns kernels' limit and below PANELS_MAX_K, m a
+    multiple of the register's rows (every panel's rows fill whole
+    registers)."""
+    cdef Py_ssize_t rows, kk = m if m < n else n
+    while k != NULL:
+        rows = columns_rows(dtype, k)
+        if (rows > 0 and m % rows == 0 and panel_cols(dtype, k) > 0
+                and columns_max_n(dtype, k) < kk < PANELS_MAX_K):
             return k
         k = k.narrower
     return NULL
@@ -146,19 +180,16 @@ cdef inline Plan plan_factor(int dtype, Py_ssize_t m, Py_ssize_t n, const lucy_k
     batch loops; the C-level API calls LAPACK's getrf instead)."""
     cdef Plan p
     cdef Py_ssize_t kk = m if m < n else n
-    cdef const lucy_kernels* simd = columns_for(dtype, m, k)
+    cdef const lucy_kernels* columns = columns_for(dtype, m, n, k)
+    cdef const lucy_kernels* panels = panels_for(dtype, m, n, k)
     p.simd = k
     p.lanes = m == n and 2 <= n <= lanes_getrf_max_n(dtype, k)
-    if simd != NULL and m <= columns_max_n(dtype, simd) and n <= columns_max_n(dtype, simd):
+    if columns != NULL:
         p.kernel = KERNEL_COLUMNS
-        p.simd = simd
-    elif (simd != NULL and columns_max_n(dtype, simd) < kk < PANELS_MAX_K
-          and ((dtype == DTYPE_D and simd.panel_cols_d > 0)
-               or (dtype == DTYPE_S and simd.panel_cols_s > 0))):
-        # (m a multiple of the register's rows: every panel's rows fill
-        # whole registers)
+        p.simd = columns
+    elif panels != NULL:
         p.kernel = KERNEL_PANELS
-        p.simd = simd
+        p.simd = panels
     elif m <= SMALL_N and n <= SMALL_N:
         p.kernel = KERNEL_SCALAR
     elif (blocked_available and kk >= BLOCKED_MIN

@@ -250,6 +250,44 @@ LUCY_INLINE lucy_vd lucy_fmadd_vd(lucy_vd a, lucy_vd b, lucy_vd c)
 #endif
 }
 
+/* Transposes in registers of LUCY_VBYTES = 64 (the avx512 tier's copies):
+ * 8 x 8 doubles, and 4 x 4 complex128 elements (pairs of lanes). out[k] is
+ * column k of the block whose rows are in[]. */
+#if LUCY_VBYTES == 64
+LUCY_INLINE void lucy_transpose8_vd(const lucy_vd in[8], lucy_vd out[8])
+{
+    lucy_vd t[8], u[8];
+    for (int p = 0; p < 8; p += 2) {     /* 1 x 1 blocks of row pairs */
+        t[p] = __builtin_shufflevector(in[p], in[p + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+        t[p + 1] = __builtin_shufflevector(in[p], in[p + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+    for (int p = 0; p < 8; p += 4)       /* 2 x 2 blocks */
+        for (int q = 0; q < 2; q++) {
+            u[p + q] = __builtin_shufflevector(t[p + q], t[p + q + 2],
+                                               0, 1, 8, 9, 4, 5, 12, 13);
+            u[p + q + 2] = __builtin_shufflevector(t[p + q], t[p + q + 2],
+                                                   2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int c = 0; c < 4; c++) {        /* 4 x 4 blocks */
+        out[c] = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        out[c + 4] = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+LUCY_INLINE void lucy_transpose4_pairs_vd(const lucy_vd in[4], lucy_vd out[4])
+{
+    lucy_vd t[4];
+    for (int p = 0; p < 4; p += 2) {
+        t[p] = __builtin_shufflevector(in[p], in[p + 1], 0, 1, 8, 9, 4, 5, 12, 13);
+        t[p + 1] = __builtin_shufflevector(in[p], in[p + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int c = 0; c < 2; c++) {
+        out[c] = __builtin_shufflevector(t[c], t[c + 2], 0, 1, 2, 3, 8, 9, 10, 11);
+        out[c + 2] = __builtin_shufflevector(t[c], t[c + 2], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+#endif
+
 /* ---- Finite checks on registers ---- */
 
 /* An element is inf or NaN when its exponent bits are all ones; adding one
@@ -274,6 +312,21 @@ LUCY_INLINE lucy_s4_b lucy_nonfinite_s4(lucy_s4_b seen, lucy_s4 v)
 LUCY_INLINE int lucy_all_finite_s4(lucy_s4_b seen)
 {
     return ((seen[0] | seen[1] | seen[2] | seen[3]) & 0x80000000U) == 0;
+}
+
+typedef uint64_t lucy_vd_b __attribute__((vector_size(LUCY_VBYTES)));
+
+LUCY_INLINE lucy_vd_b lucy_nonfinite_vd(lucy_vd_b seen, lucy_vd v)
+{
+    return seen | (((lucy_vd_b)v & 0x7FF0000000000000ULL) + 0x0010000000000000ULL);
+}
+
+LUCY_INLINE int lucy_all_finite_vd(lucy_vd_b seen)
+{
+    uint64_t any = 0;
+    for (int w = 0; w < LUCY_WIDTH_D; w++)
+        any |= seen[w];
+    return (any & 0x8000000000000000ULL) == 0;
 }
 
 #endif  /* LUCY_SIMD_H */

@@ -7,12 +7,23 @@
  */
 #include "simd.h"
 
-lucy_lanes_getrf_s_t LUCY_TIERED(lucy_lanes_getrf_s);
-lucy_lanes_getrf_d_t LUCY_TIERED(lucy_lanes_getrf_d);
-lucy_lanes_getrf_d_t LUCY_TIERED(lucy_lanes_getrf_z);
-lucy_lanes_getrs_s_t LUCY_TIERED(lucy_lanes_getrs_s);
-lucy_lanes_getrs_d_t LUCY_TIERED(lucy_lanes_getrs_d);
-lucy_lanes_getrs_d_t LUCY_TIERED(lucy_lanes_getrs_z);
+/* The lane kernels hold four matrices in 32-byte registers on every tier
+ * from avx2 up; compiled for avx512 they were slower (lu_factor and lu_solve
+ * of 100000 4 x 4 float64 matrices by 4% and 9%, bench/kernels.md), so that
+ * tier takes avx2's. */
+#if defined(LUCY_TIER_IS_avx512)
+#define LUCY_LANES_TIER avx2
+#else
+#define LUCY_LANES_TIER LUCY_TIER
+#endif
+#define LUCY_LANES_FN(name) LUCY_JOIN(name, LUCY_LANES_TIER)
+
+lucy_lanes_getrf_s_t LUCY_LANES_FN(lucy_lanes_getrf_s);
+lucy_lanes_getrf_d_t LUCY_LANES_FN(lucy_lanes_getrf_d);
+lucy_lanes_getrf_d_t LUCY_LANES_FN(lucy_lanes_getrf_z);
+lucy_lanes_getrs_s_t LUCY_LANES_FN(lucy_lanes_getrs_s);
+lucy_lanes_getrs_d_t LUCY_LANES_FN(lucy_lanes_getrs_d);
+lucy_lanes_getrs_d_t LUCY_LANES_FN(lucy_lanes_getrs_z);
 lucy_columns_getf2_s_t LUCY_TIERED(lucy_columns_getf2_s);
 lucy_columns_getf2_d_t LUCY_TIERED(lucy_columns_getf2_d);
 lucy_columns_getf2_d_t LUCY_TIERED(lucy_columns_getf2_z);
@@ -45,10 +56,26 @@ enum { GETRF_MAX_N_D = 8, GETRF_MAX_N_Z = 8, GETRS_MAX_N_Z = 8 };
  * (complex128), and the blocked LU on their 8-column panels did no better
  * than LAPACK's getrf. */
 #if LUCY_VBYTES == 16
-enum { COLUMNS_MAX_N_S = 64, COLUMNS_MAX_N_D = 48, COLUMNS_MAX_N_Z = 40, PANEL_REGS = 0 };
+enum { COLUMNS_MAX_N_S = 64, COLUMNS_MAX_N_D = 48, COLUMNS_MAX_N_Z = 40 };
 #else
 enum { COLUMNS_MAX_N_S = LUCY_COLUMNS_MAX_N, COLUMNS_MAX_N_D = LUCY_COLUMNS_MAX_N,
-       COLUMNS_MAX_N_Z = LUCY_COLUMNS_MAX_N, PANEL_REGS = LUCY_PANEL_REGS };
+       COLUMNS_MAX_N_Z = LUCY_COLUMNS_MAX_N };
+#endif
+
+/* With 64-byte registers the columns kernels won over the 32-byte ones
+ * (the narrower tier's, avx2) only from these many rows on: fewer rows are
+ * fewer registers a column, and the steps' fixed costs (the search's
+ * reduction over twice the lanes) weigh more (bench/kernels.md). The
+ * float32 panels of 64 columns were slower too; float32 takes avx2's. */
+#if LUCY_VBYTES == 64
+enum { COLUMNS_MIN_M_S = 96, COLUMNS_MIN_M_D = 40, COLUMNS_MIN_M_Z = 24,
+       PANEL_REGS_S = 0, PANEL_REGS_D = LUCY_PANEL_REGS };
+#elif LUCY_VBYTES == 16
+enum { COLUMNS_MIN_M_S = 0, COLUMNS_MIN_M_D = 0, COLUMNS_MIN_M_Z = 0,
+       PANEL_REGS_S = 0, PANEL_REGS_D = 0 };
+#else
+enum { COLUMNS_MIN_M_S = 0, COLUMNS_MIN_M_D = 0, COLUMNS_MIN_M_Z = 0,
+       PANEL_REGS_S = LUCY_PANEL_REGS, PANEL_REGS_D = LUCY_PANEL_REGS };
 #endif
 
 #define LUCY_STRING_(x) #x
@@ -57,12 +84,12 @@ enum { COLUMNS_MAX_N_S = LUCY_COLUMNS_MAX_N, COLUMNS_MAX_N_D = LUCY_COLUMNS_MAX_
 const lucy_kernels LUCY_TIERED(lucy_kernels) = {
     .tier = LUCY_TIER_ID,
     .name = LUCY_STRING(LUCY_TIER),
-    .lanes_getrf_s = LUCY_TIERED(lucy_lanes_getrf_s),
-    .lanes_getrf_d = LUCY_TIERED(lucy_lanes_getrf_d),
-    .lanes_getrf_z = LUCY_TIERED(lucy_lanes_getrf_z),
-    .lanes_getrs_s = LUCY_TIERED(lucy_lanes_getrs_s),
-    .lanes_getrs_d = LUCY_TIERED(lucy_lanes_getrs_d),
-    .lanes_getrs_z = LUCY_TIERED(lucy_lanes_getrs_z),
+    .lanes_getrf_s = LUCY_LANES_FN(lucy_lanes_getrf_s),
+    .lanes_getrf_d = LUCY_LANES_FN(lucy_lanes_getrf_d),
+    .lanes_getrf_z = LUCY_LANES_FN(lucy_lanes_getrf_z),
+    .lanes_getrs_s = LUCY_LANES_FN(lucy_lanes_getrs_s),
+    .lanes_getrs_d = LUCY_LANES_FN(lucy_lanes_getrs_d),
+    .lanes_getrs_z = LUCY_LANES_FN(lucy_lanes_getrs_z),
     .lanes_getrf_max_n_s = LUCY_LANES_MAX_N,
     .lanes_getrf_max_n_d = GETRF_MAX_N_D,
     .lanes_getrf_max_n_z = GETRF_MAX_N_Z,
@@ -72,14 +99,17 @@ const lucy_kernels LUCY_TIERED(lucy_kernels) = {
     .columns_rows_s = LUCY_WIDTH_S,
     .columns_rows_d = LUCY_WIDTH_D,
     .columns_rows_z = LUCY_WIDTH_D / 2,
+    .columns_min_m_s = COLUMNS_MIN_M_S,
+    .columns_min_m_d = COLUMNS_MIN_M_D,
+    .columns_min_m_z = COLUMNS_MIN_M_Z,
     .columns_max_n_s = COLUMNS_MAX_N_S,
     .columns_max_n_d = COLUMNS_MAX_N_D,
     .columns_max_n_z = COLUMNS_MAX_N_Z,
     .columns_getf2_s = LUCY_TIERED(lucy_columns_getf2_s),
     .columns_getf2_d = LUCY_TIERED(lucy_columns_getf2_d),
     .columns_getf2_z = LUCY_TIERED(lucy_columns_getf2_z),
-    .panel_cols_s = PANEL_REGS * LUCY_WIDTH_S,
-    .panel_cols_d = PANEL_REGS * LUCY_WIDTH_D,
+    .panel_cols_s = PANEL_REGS_S * LUCY_WIDTH_S,
+    .panel_cols_d = PANEL_REGS_D * LUCY_WIDTH_D,
     .columns_trsm_s = LUCY_TIERED(lucy_columns_trsm_s),
     .columns_trsm_d = LUCY_TIERED(lucy_columns_trsm_d),
 #if defined(LUCY_TIER_IS_avx512) && defined(LUCY_BUILT_avx2)
