@@ -40,8 +40,10 @@
 #endif
 
 /* Fused multiply-add in hardware: complex128's columns kernel uses it
- * (see columns.c.in); tiers without it round every product. */
-#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+ * (see columns.c.in); tiers without it round every product. The portable
+ * tier never fuses, also where the baseline has it (aarch64): so it gives
+ * the same bits on every architecture. */
+#if !defined(LUCY_TIER_IS_portable) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
 #define LUCY_HAVE_FMA 1
 #else
 #define LUCY_HAVE_FMA 0
@@ -230,7 +232,7 @@ LUCY_INLINE lucy_vd lucy_fnmadd_vd(lucy_vd a, lucy_vd b, lucy_vd c)
     return (lucy_vd)_mm512_fnmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
 #elif defined(__FMA__) && LUCY_VBYTES == 32
     return (lucy_vd)_mm256_fnmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
-#elif defined(__ARM_NEON) && defined(__aarch64__) && LUCY_VBYTES == 16
+#elif LUCY_HAVE_FMA && defined(__aarch64__) && LUCY_VBYTES == 16
     return (lucy_vd)vfmsq_f64((float64x2_t)c, (float64x2_t)a, (float64x2_t)b);
 #else
     return c - a * b;
@@ -243,7 +245,7 @@ LUCY_INLINE lucy_vd lucy_fmadd_vd(lucy_vd a, lucy_vd b, lucy_vd c)
     return (lucy_vd)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
 #elif defined(__FMA__) && LUCY_VBYTES == 32
     return (lucy_vd)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
-#elif defined(__ARM_NEON) && defined(__aarch64__) && LUCY_VBYTES == 16
+#elif LUCY_HAVE_FMA && defined(__aarch64__) && LUCY_VBYTES == 16
     return (lucy_vd)vfmaq_f64((float64x2_t)c, (float64x2_t)a, (float64x2_t)b);
 #else
     return a * b + c;
