@@ -21,6 +21,8 @@ import sys
 import threading
 import warnings
 
+import numpy as np
+
 from . import _batch
 
 __all__ = ["set_workers", "get_workers", "resolve_workers", "blas_single_threaded"]
@@ -50,7 +52,8 @@ def _usable_cpus():
 
 
 def _check_workers(workers):
-    if isinstance(workers, bool):
+    # np.bool_ too: NumPy 1.26 still lets operator.index() take it.
+    if isinstance(workers, (bool, np.bool_)):
         raise TypeError("workers must be an integer or None, not bool")
     try:
         workers = operator.index(workers)

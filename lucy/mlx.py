@@ -46,7 +46,7 @@ def _workers_from_stream(stream):
     """lucy's ``workers`` for an MLX ``stream`` argument (None: the default)."""
     if stream is None:
         return None
-    if not isinstance(stream, bool):
+    if not isinstance(stream, (bool, np.bool_)):   # NumPy 1.26 lets index() take np.bool_
         try:
             workers = operator.index(stream)
         except TypeError:
