@@ -38,6 +38,18 @@ LAPACK: Dask threads x 1 x 1 threads in all. ``workers=`` given to the call,
 or a :func:`lucy.set_workers` setting in effect when the call builds the
 graph, is passed to every chunk instead (a negative count is resolved
 against the cores of the machine that runs the chunk).
+
+Examples
+--------
+>>> import numpy as np, dask.array as da, lucy
+>>> stack = np.random.default_rng(0).standard_normal((1000, 4, 4))
+>>> x = da.from_array(stack, chunks=(250, 2, 4))
+>>> lu, piv = lucy.lu_factor(x)          # a graph: nothing is computed yet
+>>> lu
+dask.array<lucy-lu_factor-0, shape=(1000, 4, 4), dtype=float64, chunksize=(250, 4, 4), chunktype=numpy.ndarray>
+>>> lu_np, piv_np = lucy.lu_factor(stack)
+>>> np.array_equal(lu.compute(), lu_np), np.array_equal(piv.compute(), piv_np)
+(True, True)
 """
 
 import math
@@ -304,8 +316,8 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     try:
         lu, piv = lu_and_piv
     except (TypeError, ValueError):
-        # The NumPy path's error, from the NumPy path.
-        return _api.lu_solve(lu_and_piv, b)
+        raise TypeError("lu_and_piv must be the pair (lu, piv) returned by "
+                        "lu_factor") from None
     b = _as_dask(b, "b")
     # A 1-D b is one vector (M,), with no batch dimensions.
     b_core = 1 if b.ndim == 1 else 2
