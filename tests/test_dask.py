@@ -579,4 +579,4 @@ def test_out_of_core_bench_runs(tmp_path):
                           "--chunk", "256KiB", "--dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "results identical: yes" in out.stdout
+    assert "lucy in memory): yes" in out.stdout
