@@ -10,12 +10,15 @@ store, then, each in a fresh child process:
    lu, piv and info into three Zarr stores, on Dask's threaded scheduler,
    with the child's data memory capped at ``--cap`` (``RLIMIT_DATA``: an
    allocation beyond it fails, so the run proves the cap);
-2. Dask in memory, no cap: the stack read into one ndarray (not timed), the
-   same graph on it, results stored into ndarrays: Dask's cost without Zarr;
-3. lucy in memory, no cap: the stack read into one ndarray (not timed), and
+2. the stack copied from Zarr to Zarr the same way, with no lucy: what the
+   reading and writing cost alone;
+3. Dask in memory, no cap: the stack read into one ndarray (not timed), the
+   same graph on it, results stored into ndarrays: Dask's cost without Zarr
+   (Dask's ``from_array`` copies the ndarray, so the stack is there twice);
+4. lucy in memory, no cap: the stack read into one ndarray (not timed), and
    ``lucy.lu_factor_ex`` on it, three times (the median is reported).
 
-The results of 2 and 3 are compared with the Zarr results of 1, chunk by
+The results of 3 and 4 are compared with the Zarr results of 1, chunk by
 chunk, bit for bit. Prints matrices/s, wall seconds and each child's peak
 RSS (VmHWM, the whole process: interpreter, libraries, Dask, buffers), and
 the data size against the cap. Needs ``pip install ".[dask]"``. Linux for the cap and VmHWM.
@@ -116,6 +119,25 @@ def child_out_of_core(args):
     return {"seconds": seconds, "chunks": stack.numblocks[0]}
 
 
+def child_zarr_copy(args):
+    """The stack copied from Zarr to Zarr through the same Dask scheduler,
+    no lucy: what reading and writing the stores alone costs."""
+    import dask
+    import dask.array as da
+    import zarr
+
+    stack = da.from_zarr(str(args.dir / "a.zarr"))
+    target = zarr.create_array(str(args.dir / "copy.zarr"), shape=stack.shape,
+                               chunks=stack.chunksize, dtype=stack.dtype, compressors=None,
+                               overwrite=True)
+    with dask.config.set(scheduler="threads", num_workers=args.threads):
+        start = time.perf_counter()
+        da.store(stack, target, lock=False)
+        seconds = time.perf_counter() - start
+    shutil.rmtree(args.dir / "copy.zarr", ignore_errors=True)
+    return {"seconds": seconds}
+
+
 def _same_bits(x, y, step):
     """Whether x and y (same shape) hold the same bytes, compared ``step``
     matrices at a time (no copy of the whole stack)."""
@@ -136,7 +158,8 @@ def _in_memory(args):
 
 def child_dask_in_memory(args):
     """The out-of-core graph on an ndarray, into ndarrays: Dask's and lucy's
-    cost without Zarr."""
+    cost without Zarr. (Its peak RSS holds the stack twice: Dask's
+    from_array copies an ndarray.)"""
     import dask.array as da
 
     import lucy
@@ -183,7 +206,8 @@ def run_child(which, args, cap=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-CHILDREN = {"out-of-core": child_out_of_core, "dask-in-memory": child_dask_in_memory,
+CHILDREN = {"out-of-core": child_out_of_core, "zarr-copy": child_zarr_copy,
+            "dask-in-memory": child_dask_in_memory,
             "lucy-in-memory": child_lucy_in_memory}
 
 
@@ -247,7 +271,9 @@ def main(argv=None):
         start = time.perf_counter()
         make_input(args.dir / "a.zarr", batch, n, chunk)
         print(f"input written in {time.perf_counter() - start:.1f} s")
+        load_before = os.getloadavg()[0]
         ooc = run_child("out-of-core", args, cap=args.cap)
+        copy = run_child("zarr-copy", args, cap=args.cap)
         dask_mem = run_child("dask-in-memory", args)
         lucy_mem = run_child("lucy-in-memory", args)
     finally:
@@ -256,6 +282,7 @@ def main(argv=None):
 
     rows = [
         ("Zarr -> lucy on Dask -> Zarr (out of core, capped)", ooc),
+        ("Zarr -> Dask -> Zarr, the stack copied, no lucy (capped)", copy),
         ("ndarray -> lucy on Dask -> ndarray", dask_mem),
         ("lucy.lu_factor_ex(ndarray), median of 3", lucy_mem),
     ]
@@ -269,12 +296,16 @@ def main(argv=None):
           f"that peak. In memory lucy ran on {lucy_mem['workers']} threads; its three "
           f"calls took {', '.join(f'{t:.2f}' for t in lucy_mem['times'])} s. Peak RSS "
           "counts the whole process (interpreter, libraries, the stack read in memory).")
+    load = (load_before, os.getloadavg()[0])
+    # Other users' work inflates every time here (see bench/README.md).
+    print(f"1-minute load average at start and end: {load[0]:.2f}, {load[1]:.2f}")
     print(f"singular matrices: {lucy_mem['singular']}; results identical (out of core, "
           f"Dask in memory, lucy in memory): {'yes' if identical else 'NO'}")
     if args.json_out:
         args.json_out.write_text(json.dumps({
             "batch": batch, "n": n, "chunk": chunk, "data_bytes": data, "cap_bytes": args.cap,
-            "threads": args.threads, "cpu": _cpu_model(), "out_of_core": ooc,
+            "threads": args.threads, "cpu": _cpu_model(), "load": load, "out_of_core": ooc,
+            "zarr_copy": copy,
             "dask_in_memory": dask_mem, "lucy_in_memory": lucy_mem}, indent=1))
     return 0 if identical else 1
 
