@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from run import cpu_model     # bench/run.py's: lscpu's model name
+
 _UNITS = {"": 1, "B": 1, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30,
           "KB": 10**3, "MB": 10**6, "GB": 10**9}
 
@@ -223,18 +225,6 @@ def child_main(args):
 
 # -- the report ----------------------------------------------------------------
 
-def _cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    import platform
-    return platform.processor() or "unknown"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -267,7 +257,7 @@ def main(argv=None):
         print(f"{batch} matrices {n} x {n} float64 = {human(data)} in chunks of {chunk} "
               f"({human(chunk * n * n * itemsize)}); cap {human(args.cap)} "
               f"(the data is {data / args.cap:.1f}x the cap); {args.threads} Dask threads; "
-              f"CPU: {_cpu_model()}, {os.cpu_count()} cores; store: {args.dir}")
+              f"CPU: {cpu_model()}, {os.cpu_count()} cores; store: {args.dir}")
         start = time.perf_counter()
         make_input(args.dir / "a.zarr", batch, n, chunk)
         print(f"input written in {time.perf_counter() - start:.1f} s")
@@ -304,7 +294,7 @@ def main(argv=None):
     if args.json_out:
         args.json_out.write_text(json.dumps({
             "batch": batch, "n": n, "chunk": chunk, "data_bytes": data, "cap_bytes": args.cap,
-            "threads": args.threads, "cpu": _cpu_model(), "load": load, "out_of_core": ooc,
+            "threads": args.threads, "cpu": cpu_model(), "load": load, "out_of_core": ooc,
             "zarr_copy": copy,
             "dask_in_memory": dask_mem, "lucy_in_memory": lucy_mem}, indent=1))
     return 0 if identical else 1

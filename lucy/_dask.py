@@ -209,9 +209,9 @@ def _map_chunks(func_name, chunk_func, args, outputs, options):
     """Lazy outputs of ``chunk_func`` mapped over the batch chunks of ``args``.
 
     ``args``: (dask array, number of core dimensions, name) for each
-    argument, batch dimensions leading; ``outputs``: the stand-in call's outputs, whose trailing
-    dimensions beyond the stand-in batch give each output's core shape, with
-    the number of core dimensions of each."""
+    argument, batch dimensions leading. ``outputs``: (stand-in output, its
+    number of core dimensions) for each output; the stand-in's trailing
+    dimensions give the output's matrix shape, its dtype the output's."""
     batches = [x.shape[:x.ndim - core] for x, core, _ in args]
     # Unknown sizes (nan) broadcast with anything here; Dask checks them
     # when it aligns the chunks.
