@@ -24,6 +24,15 @@ _PARALLEL_MIN_WORK = 100_000
 _MAX_DIM = 2**31 - 1
 
 
+def _dask_twin(*args):
+    """lucy._dask when an argument is a Dask array, else None. Only the
+    type's module name is read, so that ``import lucy`` never imports Dask."""
+    if any(type(x).__module__.partition(".")[0] == "dask" for x in args):
+        from . import _dask
+        return _dask
+    return None
+
+
 def _broadcast_batch_shapes(shapes, names):
     """NumPy's broadcasting rule for batch shapes (np.broadcast_shapes stops
     at 32 dimensions; arrays may have 64)."""
@@ -286,6 +295,8 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
     >>> np.allclose(lu[7], lu7), np.array_equal(piv[7], piv7)
     (True, True)
     """
+    if (dask := _dask_twin(a)) is not None:
+        return dask.lu_factor(a, overwrite_a, check_finite, workers=workers)
     lu, piv, (singular, first, diag) = _factor(a, overwrite_a, check_finite, workers,
                                                per_matrix_info=False)
     _warn_singular(singular, first, diag, lu.shape[:-2], "lu_factor")
@@ -338,6 +349,8 @@ def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
     >>> np.flatnonzero(info)        # which matrices are singular
     array([1])
     """
+    if (dask := _dask_twin(a)) is not None:
+        return dask.lu_factor_ex(a, overwrite_a, check_finite, workers=workers)
     return _factor(a, overwrite_a, check_finite, workers, per_matrix_info=True)
 
 
@@ -425,6 +438,8 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
     >>> np.allclose(A, pl @ u)
     True
     """
+    if (dask := _dask_twin(a)) is not None:
+        return dask.lu(a, permute_l, overwrite_a, check_finite, p_indices, workers=workers)
     a1 = as_numeric_array(a, "a", 2)
     return _plu(a1, None, permute_l, p_indices, check_finite, workers)
 
@@ -518,6 +533,9 @@ def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
     >>> np.allclose(a, pl @ u)
     True
     """
+    if (dask := _dask_twin(lu, piv)) is not None:
+        return dask.lu_unpack(lu, piv, permute_l=permute_l, p_indices=p_indices,
+                              workers=workers)
     lu = as_numeric_array(lu, "lu", 2)
     m, n = lu.shape[-2:]
     piv = _as_pivots(piv, min(m, n), "lu")
@@ -655,6 +673,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     >>> X.shape, np.allclose(A @ X, B)
     ((500, 5, 3), True)
     """
+    pair = lu_and_piv if isinstance(lu_and_piv, (tuple, list)) else ()
+    if (dask := _dask_twin(b, *pair)) is not None:
+        return dask.lu_solve(lu_and_piv, b, trans, overwrite_b, check_finite, workers=workers)
     workers = resolve_workers(workers)
     try:
         lu_arr, piv = lu_and_piv
