@@ -328,8 +328,8 @@ BAD_CALLS = [
     ("lu_solve-not-square", lambda lu, piv, b: lucy.lu_solve((lu, piv), b),
      [_LU[..., :3], _PIV, _B]),
     ("lu_solve-piv-length", lambda lu, piv, b: lucy.lu_solve((lu, piv), b), [_LU, _PIV[:, :3], _B]),
-    ("lu_solve-piv-float", lambda lu, piv, b: lucy.lu_solve((lu, piv), b),
-     [_LU, _PIV.astype(float), _B]),
+    ("lu_solve-piv-complex", lambda lu, piv, b: lucy.lu_solve((lu, piv), b),
+     [_LU, _PIV.astype(complex), _B]),
     ("lu_solve-batch", lambda lu, piv, b: lucy.lu_solve((lu, piv), b), [_LU, _PIV, _B[:4]]),
     ("lu_solve-trans", lambda lu, piv, b: lucy.lu_solve((lu, piv), b, trans=3), [_LU, _PIV, _B]),
     ("lu_solve-trans-str", lambda lu, piv, b: lucy.lu_solve((lu, piv), b, trans="X"),
@@ -353,6 +353,10 @@ class TestGraphTimeErrors:
         with pytest.raises(on_numpy.type) as on_dask:
             call(*lazy)
         assert str(on_dask.value) == str(on_numpy.value)
+
+    def test_float_pivots_with_whole_values(self):
+        x = lucy.lu_solve((da.from_array(_LU), da.from_array(_PIV.astype(float))), _B)
+        np.testing.assert_array_equal(x.compute(), lucy.lu_solve((_LU, _PIV), _B))
 
     def test_object_dtype(self):
         x = da.from_array(np.ones((2, 3, 3), object), chunks=1)
