@@ -63,7 +63,7 @@ from ._config import show_config
 from ._outputs import empty_cache
 from ._threads import get_workers, set_workers
 
-__version__ = "0.1.0"
+from ._build_config import version as __version__
 
 __all__ = [
     "lu_factor",
