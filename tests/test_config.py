@@ -1,6 +1,8 @@
 """Build configuration, show_config and ``python -m lucy``."""
 
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 
@@ -30,6 +32,18 @@ def test_show_config(capsys):
     blocked = cfg["simd_blocked_real_max_n"]
     assert blocked + 1 == _batch.BLOCKED_MIN_N   # where the parallel blocked LU starts
     assert (f"up to {blocked} x {blocked} blocked" in out) == cfg["simd_kernels"]
+
+
+def test_version_is_the_one_in_meson_build():
+    # meson.build's project() version is the only one written down; the
+    # package metadata and lucy.__version__ are both generated from it.
+    assert lucy.__version__ == importlib.metadata.version("lucy-batched-lu")
+    meson_build = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                               "meson.build")
+    if os.path.exists(meson_build):     # the tests sit in a clone
+        with open(meson_build) as f:
+            written = re.search(r"version:\s*'([^']+)'", f.read()).group(1)
+        assert lucy.__version__ == written
 
 
 def test_get_include_has_pxd():
