@@ -91,7 +91,7 @@ def get_include():
     Examples
     --------
     >>> import os, lucy
-    >>> os.path.exists(os.path.join(lucy.get_include(), "lucy", "__init__.pxd"))
+    >>> os.path.exists(os.path.join(lucy.get_include(), "lucy", "cython_lu.pxd"))
     True
     """
     return _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))

@@ -46,11 +46,6 @@ def test_version_is_the_one_in_meson_build():
         assert lucy.__version__ == written
 
 
-def test_get_include_has_pxd():
-    inc = lucy.get_include()
-    assert os.path.isfile(os.path.join(inc, "lucy", "_matrix.pxd"))
-
-
 def test_not_imported_from_source_tree():
     # The suite must exercise the installed package; an editable install
     # maps to the source tree but still loads the built extension.
