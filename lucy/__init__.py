@@ -64,6 +64,11 @@ from ._outputs import empty_cache
 from ._threads import get_workers, set_workers
 
 from ._build_config import version as __version__
+from . import _config
+
+# A build that fell back to serial kernels says so here, not only in a build
+# log that pip hides (see _config.openmp_warning for when).
+_config._warn_if_openmp_is_missing()
 
 __all__ = [
     "lu_factor",
