@@ -372,7 +372,7 @@ def test_invalid_arguments_are_reported_and_touch_nothing(twins):
 
 
 @pytest.mark.parametrize("bad", [-1, 3, 2**31 - 1])
-def test_errors_write_nothing(bad):
+def test_errors_write_nothing(twins, bad):
     """cython_lu.pxd: on a negative return nothing was written. The twins
     fill every output with a marker (-1 pivots and permutations, -7 info)
     before the call; each function is called with each kind of error."""
