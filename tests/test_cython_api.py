@@ -5,8 +5,8 @@
   installed lucy by the ``twins`` fixture) against lucy's Python API and
   SciPy, for every exported function and dtype.
 * The ABI: the exported C signatures against the checked-in snapshot.
-* A downstream meson project (tests/_cython_examples, also the README's
-  example) built as C and C++ against the installed lucy and run.
+* A downstream meson project (tests/_cython_examples, also the example of
+  docs/cython.md) built as C and C++ against the installed lucy and run.
 
 Run this file as a script to print the current signature snapshot.
 """
@@ -663,18 +663,15 @@ def test_downstream_factor_and_solve(downstream, module, dtype, rng):
 
 
 # ---------------------------------------------------------------------------
-# The README's example is the project the test builds
+# The documented example is the project the test builds
 
-def test_readme_example_is_the_tested_project():
-    """Each fenced block the README's "Using lucy from Cython" section
-    introduces with a file name of tests/_cython_examples is that file."""
-    sources = [HERE.parent / "README.md", HERE.parent / "docs_cython_section.md"]
-    texts = [p.read_text() for p in sources if p.is_file()]
-    if not texts:
-        pytest.skip("README.md is not in this checkout")
-    sections = [t for t in texts if "## Using lucy from Cython" in t]
-    assert sections, "README.md has no '## Using lucy from Cython' section"
-    text = sections[0].split("## Using lucy from Cython", 1)[1]
+def test_docs_example_is_the_tested_project():
+    """Each fenced block docs/cython.md introduces with a file name of
+    tests/_cython_examples is that file."""
+    guide = HERE.parent / "docs" / "cython.md"
+    if not guide.is_file():
+        pytest.skip("docs/cython.md is not in this checkout")
+    text = guide.read_text()
     for name in ("meson.build", "extending.pyx"):
         m = re.search(rf"`tests/_cython_examples/{re.escape(name)}`[^\n]*\n+```\w*\n(.*?)```",
                       text, re.S)

@@ -74,7 +74,7 @@ EXPLAINED = {
     "TestLU::test_empty_edge_cases": (
         "lu of an M x 0 matrix: lucy's P is the M x M identity, the P that satisfies "
         "A == P @ L @ U with L of shape (M, 0) and U (0, 0); SciPy returns P of shape "
-        "(0, 0) (README, Conventions)"),
+        "(0, 0) (docs/conventions.md)"),
     "TestLUFactor::test_hrectangular": (
         "a singular 3 x 4 matrix whose U[2, 3] is pure cancellation noise: lucy's "
         "small-matrix kernel (right-looking) gives -1.1e-15 where OpenBLAS's getf2 "
