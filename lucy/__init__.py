@@ -63,7 +63,12 @@ from ._config import show_config
 from ._outputs import empty_cache
 from ._threads import get_workers, set_workers
 
-__version__ = "0.1.0"
+from ._build_config import version as __version__
+from . import _config
+
+# A build that fell back to serial kernels says so here, not only in a build
+# log that pip hides (see _config.openmp_warning for when).
+_config._warn_if_openmp_is_missing()
 
 __all__ = [
     "lu_factor",
@@ -91,7 +96,7 @@ def get_include():
     Examples
     --------
     >>> import os, lucy
-    >>> os.path.exists(os.path.join(lucy.get_include(), "lucy", "__init__.pxd"))
+    >>> os.path.exists(os.path.join(lucy.get_include(), "lucy", "cython_lu.pxd"))
     True
     """
     return _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))

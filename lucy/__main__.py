@@ -53,6 +53,10 @@ def main(argv=None):
     batch = args.batch or (5_000 if args.quick else 50_000)
     repeats = 3 if args.quick else 7
 
+    if not lucy._batch.openmp_enabled():
+        # First, where nobody misses it: every timing below is one core's.
+        print("!! lucy was built WITHOUT OpenMP: every batch runs on one thread "
+              "(see 'openmp:' below)\n")
     print("== lucy: build and runtime configuration")
     lucy.show_config()
 
