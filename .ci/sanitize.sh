@@ -13,7 +13,7 @@ python3 -m venv "$work/venv"
 python -m pip install --quiet --upgrade pip
 # The build needs its tools in this venv (no build isolation: one NumPy and
 # SciPy for building and testing), the suite its test extra.
-pip install --quiet "meson-python>=0.16" "meson>=1.4" ninja "Cython>=3.0.10" numpy scipy
+pip install --quiet "meson-python>=0.18" "meson>=1.4" ninja "Cython>=3.0.10" numpy scipy
 pip install --quiet ".[test]" --no-build-isolation \
     -Cbuild-dir="$work/build" \
     -Csetup-args=-Db_sanitize=address,undefined \

@@ -59,6 +59,9 @@ SCIPY_TAKES_EMPTY = (_scipy_does(lambda: sla.lu_factor(np.ones((0, 3))))
                      and _scipy_does(lambda: sla.lu_solve((np.ones((0, 0)), np.ones(0, np.int32)),
                                                           np.ones((0, 1)))))
 
+# Set by .ci/sanitize.sh: the suite runs with AddressSanitizer preloaded.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
 LAPACK_DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 # Dtypes SciPy casts, with the dtype it computes in.
 CAST_DTYPES = {

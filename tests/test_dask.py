@@ -19,6 +19,7 @@ import pytest
 from scipy.linalg import LinAlgWarning
 
 import lucy
+from conftest import UNDER_ASAN
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -579,6 +580,9 @@ def test_out_of_core_bench_runs(tmp_path):
     if not script.exists():
         pytest.skip("bench/ is not beside the tests")
     pytest.importorskip("zarr")
+    if UNDER_ASAN:
+        pytest.skip("the bench caps its child's memory with RLIMIT_DATA, where "
+                    "AddressSanitizer cannot map its shadow memory")
     out = subprocess.run([sys.executable, str(script), "--size", "2MiB", "--cap", "1GiB",
                           "--chunk", "256KiB", "--dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=120)
