@@ -44,7 +44,8 @@ def _self_check(a):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m lucy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lucy",
+                                     description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--batch", type=int, default=None, help="matrices in the batch")
     parser.add_argument("--n", type=int, default=8, help="matrix size (n x n)")
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64", "complex64", "complex128"])

@@ -303,7 +303,8 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
     return lu, piv
 
 
-lu_factor.__doc__ = lu_factor.__doc__ % _CONVENTIONS
+if lu_factor.__doc__:       # None under python -OO
+    lu_factor.__doc__ %= _CONVENTIONS
 
 
 def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
