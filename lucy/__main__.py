@@ -32,7 +32,7 @@ def _median_time(fn: Callable[[], object], repeats: int) -> float:
     return float(np.median(times))
 
 
-def _self_check(a: NDArray[Any]) -> tuple[bool, bool, float, float, float]:
+def _self_check(a: NDArray[Any]) -> tuple[bool | np.bool_, bool, float, float, float]:
     """lucy against SciPy on every matrix, and A == P @ L @ U."""
     lu, piv = lucy.lu_factor(a)
     worst, pivots_equal = 0.0, True

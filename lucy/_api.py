@@ -556,7 +556,7 @@ def _plu(a1: NDArray[Any], piv: NDArray[np.int32 | np.int64] | None, permute_l: 
         # Zeros: fresh memory comes zeroed by the kernel, reused memory is
         # cleared in one pass; the kernel writes the ones.
         perm_kind, perm = 2, _outputs.zeros((*batch, m, m), real_dtype(dtype))
-    outputs = (lower, upper) if perm is None else (perm, lower, upper)
+    outputs: _PLU = (lower, upper) if perm is None else (perm, lower, upper)
     info = np.zeros(batch, np.int32)
     if a1.size == 0:
         # No pivots (K == 0, or no matrices): the permutation is the identity.

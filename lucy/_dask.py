@@ -195,8 +195,9 @@ def _as_dask(x: object, name: str) -> da.Array:
                         f"dask.array.Array, not {type(x).__name__}")
     # NumPy data beside Dask arrays (say, one matrix shared by a chunked b):
     # converted as the NumPy path converts it, then one chunk. (from_array
-    # has no annotations: its Array comes back as Any.)
-    return da.from_array(as_numeric_array(x, name, 0), chunks=-1)  # type: ignore[no-any-return]
+    # has no annotations: the variable's gives its result a type.)
+    converted: da.Array = da.from_array(as_numeric_array(x, name, 0), chunks=-1)
+    return converted
 
 
 def _stand_in(x: da.Array, core_ndim: int) -> NDArray[Any]:

@@ -2,13 +2,20 @@
 
 lucy's modules import this one only under ``typing.TYPE_CHECKING`` (their
 annotations are strings), so ``import lucy`` never loads it; it is installed
-so that a user's type checker can read lucy's signatures.
+so that a user's type checker can read lucy's signatures. (Imported at run
+time, it needs typing_extensions before Python 3.13, as mypy does.)
 """
 
-from typing import Any, Literal, Protocol, SupportsIndex, TypeAlias, TypeVar
+import sys
+from typing import Any, Literal, Protocol, SupportsIndex, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
+
+if sys.version_info >= (3, 13):
+    from typing import TypeVar
+else:
+    from typing_extensions import TypeVar
 
 # Factors and solutions come in the dtype SciPy's rule picks for the input:
 # float32, float64, complex64 or complex128.
@@ -44,5 +51,9 @@ class DaskArray(Protocol):
     def __dask_graph__(self) -> object: ...
 
 
-# A Dask result has the type of the Dask argument it came from.
-DaskArrayT = TypeVar("DaskArrayT", bound=DaskArray)
+# A Dask result has the type of the Dask argument it came from. Where mypy
+# cannot tell that type, the default makes it Any rather than Never: the
+# result of lu_factor(x) for an x of type Any is a tuple of Anys that mypy
+# does not count as Any when it picks lu_solve's overload, so it picks the
+# first, the Dask one, and solves DaskArrayT from nothing.
+DaskArrayT = TypeVar("DaskArrayT", bound=DaskArray, default=Any)
