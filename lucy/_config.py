@@ -1,9 +1,12 @@
 """Build and runtime configuration, for bug reports and ``python -m lucy``."""
 
+from __future__ import annotations
+
 import os
 import platform
 import sys
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy
@@ -25,7 +28,7 @@ on purpose, and silence the warning at import, add
 -Csetup-args=-Dopenmp=disabled to that command."""
 
 
-def openmp_warning(openmp, openmp_option, cpus):
+def openmp_warning(openmp: bool, openmp_option: str, cpus: int) -> str | None:
     """The warning ``import lucy`` gives about OpenMP, or None.
 
     Only a build that wanted OpenMP and did not get it (the compiler had
@@ -41,7 +44,7 @@ def openmp_warning(openmp, openmp_option, cpus):
             f"how to rebuild it with OpenMP")
 
 
-def _warn_if_openmp_is_missing():
+def _warn_if_openmp_is_missing() -> None:
     message = openmp_warning(_batch.openmp_enabled(), _build_config.openmp_option,
                              _usable_cpus())
     if message:
@@ -50,7 +53,7 @@ def _warn_if_openmp_is_missing():
         warnings.warn(message, UserWarning, stacklevel=2)
 
 
-def _blas_libraries():
+def _blas_libraries() -> list[dict[str, Any]]:
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
@@ -63,7 +66,7 @@ def _blas_libraries():
     ]
 
 
-def config():
+def config() -> dict[str, Any]:
     """lucy's configuration as a dict (see :func:`show_config`)."""
     from . import __version__
     return {
@@ -90,7 +93,7 @@ def config():
     }
 
 
-def openmp_lines(c):
+def openmp_lines(c: dict[str, Any]) -> list[str]:
     """What show_config says about OpenMP, given :func:`config`'s dict."""
     if c["openmp"]:
         return ["on"]
@@ -100,7 +103,7 @@ def openmp_lines(c):
             "batch runs on one thread.", *HOW_TO_GET_OPENMP.splitlines()]
 
 
-def show_config():
+def show_config() -> None:
     """Print how lucy was built and what it will use at run time.
 
     Shows the versions, whether the kernels were compiled with OpenMP

@@ -52,10 +52,13 @@ dask.array<lucy-lu_factor-0, shape=(1000, 4, 4), dtype=float64, chunksize=(250, 
 (True, True)
 """
 
+from __future__ import annotations
+
 import math
 import operator
 import re
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 import numpy as np
@@ -66,21 +69,38 @@ from scipy.linalg import LinAlgWarning
 from . import _api, _threads
 from ._dtypes import as_numeric_array
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias, TypeVar
+
+    from numpy.typing import NDArray
+
+    from ._typing import InexactArray, Int32Array, SingularSummary, Trans, Workers
+
+    _R = TypeVar("_R")
+    # The slices of the broadcast batch dimensions that one chunk covers.
+    _Where: TypeAlias = tuple[slice, ...]
+    # (array, number of core dimensions, name) of each argument.
+    _Args: TypeAlias = list[tuple[da.Array, int, str]]
+    # lucy's NumPy function on one chunk, all its outputs as a tuple.
+    _ChunkFunc: TypeAlias = Callable[..., tuple[NDArray[Any], ...]]
+
 __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 
 
 # -- the calls, one per chunk ----------------------------------------------
 
-def _task_workers(workers):
+def _task_workers(workers: Workers) -> Workers:
     """Threads one chunk's lucy call uses: ``workers`` as given to the
     graph, else one (Dask runs one task per core already)."""
     return 1 if workers is None else workers
 
 
-def _warn_singular(summary, where, batch):
+def _warn_singular(summary: SingularSummary, where: _Where, batch: tuple[int, ...]) -> None:
     count, first, diag = summary
     if count == 0:
         return
+    assert first is not None    # there is a first singular matrix
     if not batch:
         # A single matrix: the NumPy path's message, word for word.
         _api._warn_singular(count, first, diag, batch, "lu_factor")
@@ -93,32 +113,37 @@ def _warn_singular(summary, where, batch):
         "per-matrix info.", LinAlgWarning, stacklevel=2)
 
 
-def _span(where):
+def _span(where: _Where) -> str:
     return ", ".join(f"{s.start}:{s.stop}" for s in where)
 
 
-def _lu_factor_chunk(where, a, *, check_finite, workers):
+def _lu_factor_chunk(where: _Where, a: NDArray[Any], *, check_finite: bool,
+                     workers: Workers) -> tuple[InexactArray, Int32Array]:
     lu, piv, summary = _api._factor(a, False, check_finite, _task_workers(workers),
                                     per_matrix_info=False)
     _warn_singular(summary, where, lu.shape[:-2])
     return lu, piv
 
 
-def _lu_factor_ex_chunk(where, a, *, check_finite, workers):
+def _lu_factor_ex_chunk(where: _Where, a: NDArray[Any], *, check_finite: bool,
+                        workers: Workers) -> tuple[InexactArray, Int32Array, Int32Array]:
     return _api.lu_factor_ex(a, check_finite=check_finite, workers=_task_workers(workers))
 
 
-def _lu_chunk(where, a, *, permute_l, check_finite, p_indices, workers):
+def _lu_chunk(where: _Where, a: NDArray[Any], *, permute_l: bool, check_finite: bool,
+              p_indices: bool, workers: Workers) -> tuple[NDArray[Any], ...]:
     return _api.lu(a, permute_l=permute_l, check_finite=check_finite,
                    p_indices=p_indices, workers=_task_workers(workers))
 
 
-def _lu_unpack_chunk(where, lu, piv, *, permute_l, p_indices, workers):
+def _lu_unpack_chunk(where: _Where, lu: NDArray[Any], piv: NDArray[Any], *, permute_l: bool,
+                     p_indices: bool, workers: Workers) -> tuple[NDArray[Any], ...]:
     return _api.lu_unpack(lu, piv, permute_l=permute_l, p_indices=p_indices,
                           workers=_task_workers(workers))
 
 
-def _lu_solve_chunk(where, lu, piv, b, *, trans, check_finite, workers):
+def _lu_solve_chunk(where: _Where, lu: NDArray[Any], piv: NDArray[Any], b: NDArray[Any], *,
+                    trans: Trans, check_finite: bool, workers: Workers) -> tuple[InexactArray]:
     return (_api.lu_solve((lu, piv), b, trans, check_finite=check_finite,
                           workers=_task_workers(workers)),)
 
@@ -128,16 +153,17 @@ def _lu_solve_chunk(where, lu, piv, b, *, trans, check_finite, workers):
 _LOCAL_INDEX = re.compile(r"first at batch index \(([0-9, ]*)\)")
 
 
-def _in_whole_array(message, where):
+def _in_whole_array(message: str, where: _Where) -> str:
     """``message`` with a chunk's batch index turned into the whole array's."""
-    def whole(match):
+    def whole(match: re.Match[str]) -> str:
         local = [int(i) for i in match.group(1).split(",") if i.strip()]
         index = tuple(s.start + i for s, i in zip(where, local))
         return f"first at batch index {index}, in the Dask chunk [{_span(where)}]"
     return _LOCAL_INDEX.sub(whole, message)
 
 
-def _chunk_task(where, *chunks, chunk_func, options):
+def _chunk_task(where: _Where | None, *chunks: NDArray[Any], chunk_func: _ChunkFunc,
+                options: dict[str, Any]) -> tuple[NDArray[Any], ...]:
     """One Dask task: lucy on one chunk; all outputs as a tuple. ``where``
     holds the chunk's slices of the broadcast batch dimensions."""
     where = () if where is None else where
@@ -149,7 +175,7 @@ def _chunk_task(where, *chunks, chunk_func, options):
 
 # -- building the graph -----------------------------------------------------
 
-def _as_dask(x, name):
+def _as_dask(x: object, name: str) -> da.Array:
     if isinstance(x, da.Array):
         meta = x._meta
         if isinstance(meta, np.ma.MaskedArray):
@@ -168,11 +194,13 @@ def _as_dask(x, name):
         raise TypeError(f"{name}: of the Dask collections lucy takes only "
                         f"dask.array.Array, not {type(x).__name__}")
     # NumPy data beside Dask arrays (say, one matrix shared by a chunked b):
-    # converted as the NumPy path converts it, then one chunk.
-    return da.from_array(as_numeric_array(x, name, 0), chunks=-1)
+    # converted as the NumPy path converts it, then one chunk. (from_array
+    # has no annotations: the variable's gives its result a type.)
+    converted: da.Array = da.from_array(as_numeric_array(x, name, 0), chunks=-1)
+    return converted
 
 
-def _stand_in(x, core_ndim):
+def _stand_in(x: da.Array, core_ndim: int) -> NDArray[Any]:
     """A zero-size ndarray of ``x``'s dtype with ``x``'s matrix dimensions
     and batch dimensions of size 0, at least one unless ``x`` is 1-D (or
     ``x``'s own shape when it has too few dimensions, for the NumPy path's
@@ -190,7 +218,7 @@ def _stand_in(x, core_ndim):
     return np.broadcast_to(np.zeros((), x.dtype), shape)
 
 
-def _empty_outputs(call, args):
+def _empty_outputs(call: Callable[..., _R], args: _Args) -> _R:
     """``call`` (lucy's NumPy function) on stand-ins of ``args``, the
     (array, core dimensions, name) triples of :func:`_map_chunks`: its
     checks, and its empty outputs. Its error messages name the arrays' real
@@ -205,7 +233,9 @@ def _empty_outputs(call, args):
         raise type(exc)(message) from None
 
 
-def _map_chunks(func_name, chunk_func, args, outputs, options):
+def _map_chunks(func_name: str, chunk_func: _ChunkFunc, args: _Args,
+                outputs: list[tuple[NDArray[Any], int]],
+                options: dict[str, Any]) -> tuple[da.Array, ...]:
     """Lazy outputs of ``chunk_func`` mapped over the batch chunks of ``args``.
 
     ``args``: (dask array, number of core dimensions, name) for each
@@ -248,7 +278,7 @@ def _map_chunks(func_name, chunk_func, args, outputs, options):
     return tuple(results)
 
 
-def _graph_workers(workers):
+def _graph_workers(workers: Workers) -> Workers:
     """The ``workers`` a graph carries to its chunks: the argument, else a
     :func:`lucy.set_workers` setting in effect now (it is local to this
     thread, and Dask's threads and processes would not see it), else None."""
@@ -260,7 +290,8 @@ def _graph_workers(workers):
 # caller's array, or the input of other tasks, or needed again if a worker
 # dies and the task is rerun.
 
-def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
+def lu_factor(a: object, overwrite_a: bool = False, check_finite: bool = True, *,
+              workers: Workers = None) -> tuple[da.Array, ...]:
     """:func:`lucy.lu_factor` of a Dask array: lazy ``(lu, piv)``."""
     args = [(_as_dask(a, "a"), 2, "a")]
     lu, piv, _ = _empty_outputs(
@@ -269,7 +300,8 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
                        dict(check_finite=check_finite, workers=_graph_workers(workers)))
 
 
-def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
+def lu_factor_ex(a: object, overwrite_a: bool = False, check_finite: bool = True, *,
+                 workers: Workers = None) -> tuple[da.Array, ...]:
     """:func:`lucy.lu_factor_ex` of a Dask array: lazy ``(lu, piv, info)``."""
     args = [(_as_dask(a, "a"), 2, "a")]
     lu, piv, info = _empty_outputs(
@@ -279,8 +311,8 @@ def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
                        dict(check_finite=check_finite, workers=_graph_workers(workers)))
 
 
-def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False,
-       *, workers=None):
+def lu(a: object, permute_l: bool = False, overwrite_a: bool = False, check_finite: bool = True,
+       p_indices: bool = False, *, workers: Workers = None) -> tuple[da.Array, ...]:
     """:func:`lucy.lu` of a Dask array: lazy ``(p, l, u)`` or ``(pl, u)``."""
     args = [(_as_dask(a, "a"), 2, "a")]
     outs = _empty_outputs(
@@ -291,14 +323,16 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
                             p_indices=p_indices, workers=_graph_workers(workers)))
 
 
-def _with_core_ndims(outs, p_indices):
+def _with_core_ndims(outs: tuple[NDArray[Any], ...],
+                     p_indices: bool) -> list[tuple[NDArray[Any], int]]:
     """lu's outputs, ``(p, l, u)`` or ``(pl, u)``, each paired with its
     number of core dimensions (p is 1-D with ``p_indices``)."""
     return [(out, 1 if p_indices and len(outs) == 3 and i == 0 else 2)
             for i, out in enumerate(outs)]
 
 
-def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
+def lu_unpack(lu: object, piv: object, *, permute_l: bool = False, p_indices: bool = False,
+              workers: Workers = None) -> tuple[da.Array, ...]:
     """:func:`lucy.lu_unpack` of Dask arrays: lazy ``(p, l, u)`` or ``(pl, u)``."""
     args = [(_as_dask(lu, "lu"), 2, "lu"), (_as_dask(piv, "piv"), 1, "piv")]
     outs = _empty_outputs(
@@ -309,8 +343,9 @@ def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
                             workers=_graph_workers(workers)))
 
 
-def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
-             workers=None):
+def lu_solve(lu_and_piv: tuple[object, object], b: object, trans: Trans = 0,
+             overwrite_b: bool = False, check_finite: bool = True, *,
+             workers: Workers = None) -> da.Array:
     """:func:`lucy.lu_solve` with Dask arrays among ``lu``, ``piv`` and ``b``:
     a lazy ``x``."""
     try:

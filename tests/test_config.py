@@ -105,6 +105,15 @@ def test_main_runs(tmp_path):
     assert "speed-up" in out.stdout
 
 
+def test_main_runs_without_docstrings(tmp_path):
+    # python -OO strips docstrings; lucy fills a placeholder in one of them
+    # at import, which must not fail then.
+    out = subprocess.run([sys.executable, "-OO", "-P", "-m", "lucy", "--quick", "--batch", "100"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "self-check: passed" in out.stdout
+
+
 def test_main_runs_from_the_clone_root():
     # The README's command, where a user types it: in the repository's root,
     # where `import lucy` first finds the unbuilt source folder.
