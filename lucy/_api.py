@@ -89,12 +89,12 @@ def _broadcast_to(arr: NDArray[Any], batch: tuple[int, ...], core_ndim: int) -> 
 
 
 def _plan_threads(workers: Workers, batch_size: int, work_per_item: int,
-                  min_side: int = 0) -> int:
+                  threads_inside: bool = False) -> int:
     """Threads for one compiled call: the ``workers`` request, capped at
-    :func:`max_threads` and at what the work can use."""
+    :func:`max_threads` and at what the work can use (``threads_inside``:
+    the kernel's plan uses threads within one matrix)."""
     threads = min(resolve_workers(workers), max_threads())
-    if min_side < _batch.BLOCKED_MIN_N:
-        # Only matrices this large use threads within one matrix.
+    if not threads_inside:
         threads = min(threads, batch_size)
     if threads > 1 and batch_size * work_per_item < _PARALLEL_MIN_WORK:
         return 1
@@ -207,9 +207,10 @@ def _factor(a: object, overwrite_a: bool, check_finite: bool, workers: Workers,
         # into the output, which is then factored in place.
         np.copyto(lu, a1, casting="unsafe")
         src = lu
-    threads = _plan_threads(workers, math.prod(batch), _lu_work(m, n), min(m, n))
+    plan = _batch.factor_plan(dtype, m, n)
+    threads = _plan_threads(workers, math.prod(batch), _lu_work(m, n), plan.threads_inside)
     summary = _run_kernel(_batch.factor, (src, lu, piv, info, check_finite, threads),
-                          not _batch.factors_without_lapack(lu, m, n))
+                          plan.reaches_lapack)
     if per_matrix_info:
         assert info is not None
         if check_finite:
@@ -574,14 +575,14 @@ def _plu(a1: NDArray[Any], piv: NDArray[np.int32 | np.int64] | None, permute_l: 
         # matrix into its work matrix before writing that output's slot.
         src = upper if m <= n else lower
         np.copyto(src, a1, casting="unsafe")
+    plan = _batch.factor_plan(dtype, m, n)
     threads = _plan_threads(workers, info.size, (_lu_work(m, n) if piv is None else 0) + m * m,
-                            min(m, n) if piv is None else 0)
+                            piv is None and plan.threads_inside)
     work = np.empty(threads * _batch.LANES * m * n, dtype)
     iwork = np.empty(threads * _batch.LANES * (k + m), np.int32)
     args = (src, piv, perm, lower, upper, info, perm_kind, work, iwork,
             check_finite, threads)
-    _run_kernel(_batch.lu, args,
-                piv is None and not _batch.factors_without_lapack(work, m, n))
+    _run_kernel(_batch.lu, args, piv is None and plan.reaches_lapack)
     if check_finite:
         _raise_nonfinite(info, "a")
     _raise_bad_pivots(info, "piv", m)
@@ -880,7 +881,7 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
     args = (_broadcast_to(lu_arr, batch, 2), _broadcast_to(piv, batch, 1), rhs,
             x_mat, info, trans_code,
             work, iwork, check_finite, threads)
-    _run_kernel(_batch.solve, args, max(m, nrhs) > _batch.SMALL_N)
+    _run_kernel(_batch.solve, args, _batch.solve_plan(dtype, m, trans_code).reaches_lapack)
     if check_finite:
         _raise_nonfinite(info, "lu and b")
     _raise_bad_pivots(info, "piv", m)

@@ -1,4 +1,4 @@
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +13,19 @@ LANES: int
 THREADS_PER_CPU: int
 BLOCKED_MIN_N: int
 
-def factors_without_lapack(arr: npt.NDArray[Any], m: int, n: int) -> bool: ...
+class FactorPlan(NamedTuple):
+    kernel: str
+    lanes: bool
+    reaches_lapack: bool
+    threads_inside: bool
+
+class SolvePlanInfo(NamedTuple):
+    kernel: str
+    lanes: bool
+    reaches_lapack: bool
+
+def factor_plan(dtype: npt.DTypeLike, m: int, n: int) -> FactorPlan: ...
+def solve_plan(dtype: npt.DTypeLike, m: int, trans: int) -> SolvePlanInfo: ...
 def simd_kernels() -> bool: ...
 def simd_kernels_compiled() -> bool: ...
 def openmp_enabled() -> bool: ...

@@ -13,6 +13,10 @@ batch dimensions and of the two core dimensions), so any layout numpy can
 express (negative or zero strides, Fortran order, views) is read in place
 without a temporary of the batch's size.
 """
+import collections
+
+import numpy as np
+
 cimport cython
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
@@ -22,6 +26,8 @@ from libc.stdlib cimport calloc, malloc, free
 
 from lucy._lapack cimport lapack_t, lapack_int, getrf, getrs, laswp, trsm_unit_lower, gemm_minus
 from lucy cimport _matrix as mk
+from lucy._kernels cimport plan as pl
+from lucy._kernels.plan cimport Plan, SolvePlan, plan_factor, plan_solve, active_tier
 from lucy._openmp cimport (LUCY_OPENMP_ENABLED, LUCY_THREADS_PER_CPU, omp_get_max_threads,
                            omp_get_thread_num)
 
@@ -70,15 +76,15 @@ cdef enum:
 INFO_NONFINITE = NONFINITE
 INFO_BAD_PIVOT = BAD_PIVOT
 # Matrices up to this size in both dimensions never reach LAPACK.
-SMALL_N = mk.SMALL_N
+SMALL_N = pl.SMALL_N
 # float32/float64 (complex128) matrices up to this size, rows a multiple of
 # the SIMD width (even), take the vectorised kernel of _simd_columns.h where
 # the CPU has AVX2 and FMA.
-COLUMNS_MAX_N = mk.LUCY_COLUMNS_MAX_N
-COLUMNS_MAX_N_COMPLEX128 = mk.LUCY_COLUMNS_MAX_N_Z
+COLUMNS_MAX_N = pl.LUCY_COLUMNS_MAX_N
+COLUMNS_MAX_N_COMPLEX128 = pl.LUCY_COLUMNS_MAX_N_Z
 # float32/float64 matrices with min(M, N) above COLUMNS_MAX_N and up to this,
 # rows a multiple of the SIMD width, take the blocked LU on those panels.
-PANELS_MAX_N = mk.PANELS_MAX_K - 1
+PANELS_MAX_N = pl.PANELS_MAX_K - 1
 # Matrices the tiny-matrix kernel factors at once (lu's scratch is per lane).
 LANES = LUCY_LANES
 # The cap on threads per usable core (lucy/_threads.py).
@@ -120,19 +126,32 @@ def output_cache_state():
     return count, nbytes, limit
 
 
-def factors_without_lapack(cnp.ndarray arr, Py_ssize_t m, Py_ssize_t n):
-    """Whether lucy's own kernels factor every m x n matrix of ``arr``'s
-    dtype, so no LAPACK call (and no BLAS thread) is involved."""
-    cdef int t = type_index(arr)
-    if m <= mk.SMALL_N and n <= mk.SMALL_N:
-        return True
-    if t == 0:
-        return mk.columns_fit(<float*>NULL, m, n)
-    if t == 1:
-        return mk.columns_fit(<double*>NULL, m, n)
-    if t == 3:
-        return mk.columns_fit(<double complex*>NULL, m, n)
-    return False
+_KERNEL_NAMES = {pl.KERNEL_SCALAR: "scalar", pl.KERNEL_COLUMNS: "columns",
+                 pl.KERNEL_PANELS: "panels", pl.KERNEL_GETRF: "getrf",
+                 pl.KERNEL_BLOCKED: "blocked"}
+FactorPlan = collections.namedtuple("FactorPlan", "kernel lanes reaches_lapack threads_inside")
+SolvePlanInfo = collections.namedtuple("SolvePlan", "kernel lanes reaches_lapack")
+
+
+def factor_plan(dtype, Py_ssize_t m, Py_ssize_t n):
+    """How lucy factors m x n matrices of ``dtype`` (float32/64,
+    complex64/128) at the active tier (plan_factor of _kernels/plan.pxd):
+    ``kernel`` for one matrix ("scalar", "columns", "panels", "getrf",
+    "blocked"), ``lanes`` (batches go four at a time through the lane
+    kernel), ``reaches_lapack`` (LAPACK or BLAS is called, so BLAS must be
+    kept at one thread while several matrices run in parallel) and
+    ``threads_inside`` (the kernel uses threads within one matrix)."""
+    cdef Plan p = plan_factor(dtype_code(dtype), m, n, active_tier())
+    return FactorPlan(_KERNEL_NAMES[p.kernel], p.lanes, p.reaches_lapack, p.threads_inside)
+
+
+def solve_plan(dtype, Py_ssize_t m, int trans):
+    """How lucy solves op(A) X = B with the factors of m x m matrices of
+    ``dtype`` (plan_solve): ``kernel`` "small" (lucy's substitutions) or
+    "getrs" (LAPACK's), ``lanes``, ``reaches_lapack``."""
+    cdef SolvePlan p = plan_solve(dtype_code(dtype), m, trans, active_tier())
+    return SolvePlanInfo("small" if p.kernel == pl.SOLVE_SMALL else "getrs", p.lanes,
+                         p.reaches_lapack)
 
 
 def simd_kernels():
@@ -143,8 +162,8 @@ def simd_kernels():
 
 
 def simd_kernels_compiled():
-    """Whether this build holds the AVX2 + FMA kernels at all (GCC on
-    x86-64; see _small_lanes.h), whatever the CPU."""
+    """Whether this build holds the AVX2 + FMA kernels at all (GCC >= 12
+    or Clang on x86-64; see _small_lanes.h), whatever the CPU."""
     return bool(LUCY_LANES_AVAILABLE)
 
 
@@ -242,18 +261,30 @@ cdef inline char* at(const Batch* b, const Operand* op, Py_ssize_t i) noexcept n
     return op.data + off
 
 
-cdef int type_index(cnp.ndarray arr) except -1:
-    """The one dtype dispatch: 0..3 for float32, float64, complex64, complex128."""
-    cdef int t = cnp.PyArray_TYPE(arr)
+cdef int type_num_code(int t) noexcept:
+    """The one dtype dispatch: 0..3 (plan.pxd's DTYPE_S .. DTYPE_Z) for the
+    NumPy type numbers of float32, float64, complex64, complex128; -1 else."""
     if t == cnp.NPY_FLOAT32:
-        return 0
+        return pl.DTYPE_S
     if t == cnp.NPY_FLOAT64:
-        return 1
+        return pl.DTYPE_D
     if t == cnp.NPY_COMPLEX64:
-        return 2
+        return pl.DTYPE_C
     if t == cnp.NPY_COMPLEX128:
-        return 3
-    raise TypeError(f"lucy kernels take float32/64 or complex64/128, not {arr.dtype}")
+        return pl.DTYPE_Z
+    return -1
+
+
+cdef int dtype_code(dtype) except -1:
+    dtype = np.dtype(dtype)
+    cdef int code = type_num_code(dtype.num)
+    if code < 0:
+        raise TypeError(f"lucy kernels take float32/64 or complex64/128, not {dtype}")
+    return code
+
+
+cdef int type_index(cnp.ndarray arr) except -1:
+    return dtype_code(arr.dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -290,7 +321,8 @@ cdef inline Py_ssize_t block_length(Py_ssize_t size, int num_threads) noexcept n
 # from a ticket (_task_queue.h), and a task waits only for what it reads (its
 # panel, and its columns' update by the step before), so a thread starts the
 # next step's tiles while the last tile of this step is still running.
-# Every matrix with min(M, N) >= BLOCKED_MIN takes this path, parallel or not.
+# Every matrix plan_factor gives KERNEL_BLOCKED (min(M, N) >= BLOCKED_MIN)
+# takes this path, parallel or not.
 
 cdef extern from "_task_queue.h" nogil:
     int64_t lucy_counter_get(const int64_t* c)
@@ -299,11 +331,10 @@ cdef extern from "_task_queue.h" nogil:
     void lucy_counter_wait(const int64_t* c, int64_t at_least)
 
 cdef enum:
-    BLOCKED_MIN = 512
     BLOCK_NB = 128
     BLOCK_TILE = 384
 
-BLOCKED_MIN_N = BLOCKED_MIN
+BLOCKED_MIN_N = pl.BLOCKED_MIN
 
 
 cdef struct Schedule:
@@ -529,36 +560,33 @@ cdef void solve_and_subtract(Py_ssize_t m, lapack_t* a, Py_ssize_t lda,
                    a + (j0 + jb) + c0 * lda, <lapack_int>lda)
 
 
-cdef inline lapack_int factor_matrix(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
-                                     Py_ssize_t lda, int32_t* piv,
+cdef inline lapack_int factor_matrix(const Plan* plan, Py_ssize_t m, Py_ssize_t n,
+                                     lapack_t* a, Py_ssize_t lda, int32_t* piv,
                                      int inner_threads) noexcept nogil:
-    """The one choice of algorithm per matrix, by its shape only."""
-    if (m if m < n else n) >= BLOCKED_MIN and sizeof(lapack_int) == sizeof(int32_t):
+    """One matrix by the kernel of its plan (plan_factor)."""
+    if plan.kernel == pl.KERNEL_BLOCKED:
         return factor_blocked(m, n, a, lda, piv, inner_threads)
-    return mk.factor_in_place(m, n, a, lda, piv)
+    return mk.factor_planned(plan, m, n, a, lda, piv)
 
 
 # ---------------------------------------------------------------------------
 # Tiny matrices, four at a time (_small_lanes.h)
-
-cdef inline bint lanes_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """Whether m x n matrices of this dtype go through the lane kernel."""
-    return ((lapack_t is float or lapack_t is double or lapack_t is cython.doublecomplex)
-            and LUCY_LANES_AVAILABLE and m == n and 2 <= n <= LUCY_LANES_MAX_N
-            and mk.lucy_lanes_usable())
-
 
 cdef inline void lanes_getrf(Py_ssize_t n, const char** srcs, Py_ssize_t rs,
                              Py_ssize_t cs, lapack_t** dsts, int32_t** pivs,
                              int32_t** stats, bint check_finite) noexcept nogil:
     """Factor LUCY_LANES matrices: srcs[w] by byte strides into column-major
     dsts[w] (ld n), 0-based pivots and status per matrix."""
+    cdef double* zd[LUCY_LANES]     # complex128: see mk.columns_getf2
+    cdef int w
     if lapack_t is double:
-        lucy_lanes_getrf_d(<int>n, srcs, rs, cs, <double**>dsts, pivs, stats, check_finite)
+        lucy_lanes_getrf_d(<int>n, srcs, rs, cs, dsts, pivs, stats, check_finite)
     elif lapack_t is float:
-        lucy_lanes_getrf_s(<int>n, srcs, rs, cs, <float**>dsts, pivs, stats, check_finite)
+        lucy_lanes_getrf_s(<int>n, srcs, rs, cs, dsts, pivs, stats, check_finite)
     elif lapack_t is cython.doublecomplex:
-        lucy_lanes_getrf_z(<int>n, srcs, rs, cs, <double**>dsts, pivs, stats, check_finite)
+        for w in range(LUCY_LANES):
+            zd[w] = <double*>dsts[w]
+        lucy_lanes_getrf_z(<int>n, srcs, rs, cs, zd, pivs, stats, check_finite)
 
 
 # ---------------------------------------------------------------------------
@@ -613,7 +641,8 @@ cdef inline void factor_group(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                                    m * sz, n)
 
 
-cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
+cdef inline void factor_items(lapack_t* tag, const Plan* plan, Py_ssize_t start,
+                              Py_ssize_t stop,
                               const Batch* b, const Operand* src,
                               const Operand* lu, const Operand* piv,
                               int32_t* info, Py_ssize_t m, Py_ssize_t n,
@@ -628,7 +657,8 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     cdef bint finite
     # (a complex128 matrix takes the room of a real one twice as tall)
     cdef Py_ssize_t rows = 2 * m if lapack_t is cython.doublecomplex else m
-    cdef Py_ssize_t group = mk.lucy_columns_group(rows, n) if mk.columns_fit(tag, m, n) else 0
+    cdef Py_ssize_t group = (mk.lucy_columns_group(rows, n)
+                             if plan.kernel == pl.KERNEL_COLUMNS else 0)
     cdef double scratch[mk.LUCY_STREAM_SCRATCH_DOUBLES]
     cdef bint streamed = (not in_place and group > 0
                           and b.size * m * n * sz >= mk.LUCY_STREAM_MIN_BYTES
@@ -658,7 +688,8 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
                 mk.lucy_stream_columns(<char*>out, lda * sz, <const char*>a, m * sz, n)
             continue
         if group == 0:
-            status[0] = factor_matrix(m, n, a, lda, <int32_t*>at(b, piv, i), inner_threads)
+            status[0] = factor_matrix(plan, m, n, a, lda, <int32_t*>at(b, piv, i),
+                                      inner_threads)
             continue
         group_a[count] = a
         group_out[count] = out
@@ -680,7 +711,8 @@ cdef inline void factor_items(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
         mk.lucy_stream_fence()
 
 
-cdef inline void factor_span(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
+cdef inline void factor_span(lapack_t* tag, const Plan* plan, Py_ssize_t start,
+                             Py_ssize_t stop,
                              const Batch* b, const Operand* ops, Py_ssize_t m,
                              Py_ssize_t n, bint in_place, bint check_finite,
                              int inner_threads, int32_t* info) noexcept nogil:
@@ -694,7 +726,7 @@ cdef inline void factor_span(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     cdef lapack_t* dsts[LUCY_LANES]
     cdef int32_t* pivs[LUCY_LANES]
     cdef int32_t* stats[LUCY_LANES]
-    if not in_place and lda == n and lanes_fit(tag, m, n):
+    if not in_place and lda == n and plan.lanes:
         # Tiny real matrices: four at a time, one per SIMD lane.
         while i + LUCY_LANES <= stop:
             for w in range(LUCY_LANES):
@@ -705,7 +737,7 @@ cdef inline void factor_span(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
             lanes_getrf(n, srcs, src.row_stride, src.col_stride, dsts, pivs,
                         stats, check_finite)
             i += LUCY_LANES
-    factor_items(tag, i, stop, b, src, &ops[1], &ops[2], info + (i - start), m, n,
+    factor_items(tag, plan, i, stop, b, src, &ops[1], &ops[2], info + (i - start), m, n,
                  src.row_stride, src.col_stride, lda, in_place, check_finite,
                  inner_threads)
 
@@ -758,7 +790,8 @@ cdef void fold_status(const int32_t* info, Py_ssize_t start, Py_ssize_t stop,
             summary[FIRST_SINGULAR_INFO] = info[i - start]
 
 
-cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
+cdef void factor_block(lapack_t* tag, const Plan* plan, Py_ssize_t start,
+                       Py_ssize_t stop,
                        const Batch* batch, const Operand* ops, Py_ssize_t m,
                        Py_ssize_t n, bint in_place, bint check_finite,
                        int inner_threads, int32_t* info,
@@ -773,13 +806,13 @@ cdef void factor_block(lapack_t* tag, Py_ssize_t start, Py_ssize_t stop,
     cdef Py_ssize_t c0, c1
     local_ops[0] = ops[0]; local_ops[1] = ops[1]; local_ops[2] = ops[2]
     if info != NULL:
-        factor_span(tag, start, stop, &b, local_ops, m, n, in_place, check_finite,
+        factor_span(tag, plan, start, stop, &b, local_ops, m, n, in_place, check_finite,
                     inner_threads, info + start)
         return
     c0 = start
     while c0 < stop:
         c1 = c0 + STATUS_CHUNK if c0 + STATUS_CHUNK < stop else stop
-        factor_span(tag, c0, c1, &b, local_ops, m, n, in_place, check_finite,
+        factor_span(tag, plan, c0, c1, &b, local_ops, m, n, in_place, check_finite,
                     inner_threads, chunk_info)
         fold_status(chunk_info, c0, c1, summaries + SUMMARY_FIELDS * omp_get_thread_num())
         c0 = c1
@@ -824,7 +857,8 @@ cdef bint load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
     return nonfinite_tiles == 0
 
 
-cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
+cdef void factor_loop(lapack_t* tag, const Plan* plan, const Batch* b,
+                      const Operand* ops,
                       Py_ssize_t m, Py_ssize_t n, bint in_place,
                       bint check_finite, int num_threads, int32_t* info,
                       int64_t* summaries) noexcept nogil:
@@ -833,7 +867,7 @@ cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
     if num_threads <= 1 or b.size < num_threads:
         # Fewer matrices than threads: one at a time, the threads inside
         # (only the blocked LU of large matrices uses them).
-        if num_threads > 1 and not in_place and (m if m < n else n) >= BLOCKED_MIN:
+        if num_threads > 1 and not in_place and plan.threads_inside:
             # Their copies into the output too: the first touch of the
             # output's pages (which the OS zeroes) and the transpose were
             # 10% of the CPU time at 3000 x 3000 (perf), all on one thread.
@@ -844,14 +878,14 @@ cdef void factor_loop(lapack_t* tag, const Batch* b, const Operand* ops,
                 finite &= load_parallel(tag, i, b, ops, m, n, check_finite, num_threads)
             in_place = True
             check_finite = check_finite and not finite
-        factor_block(tag, 0, b.size, b, ops, m, n, in_place, check_finite,
+        factor_block(tag, plan, 0, b.size, b, ops, m, n, in_place, check_finite,
                      num_threads, info, summaries)
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
     for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
         end = (blk + 1) * length
-        factor_block(tag, blk * length, end if end < b.size else b.size, b, ops,
+        factor_block(tag, plan, blk * length, end if end < b.size else b.size, b, ops,
                      m, n, in_place, check_finite, 1, info, summaries)
 
 
@@ -874,6 +908,7 @@ def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, info,
     cdef Py_ssize_t size = b.size
     cdef bint in_place = src is lu
     cdef int t = type_index(lu), k
+    cdef Plan plan = plan_factor(t, m, n, active_tier())
     cdef int32_t* info_data = NULL
     cdef int num_summaries = num_threads if num_threads > 0 else 1
     cdef int64_t* sums = NULL
@@ -899,16 +934,16 @@ def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, info,
     collapse(&b, views, 3)
     with nogil:
         if t == 0:
-            factor_loop(<float*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+            factor_loop(<float*>NULL, &plan, &b, ops, m, n, in_place, check_finite, num_threads,
                         info_data, sums)
         elif t == 1:
-            factor_loop(<double*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+            factor_loop(<double*>NULL, &plan, &b, ops, m, n, in_place, check_finite, num_threads,
                         info_data, sums)
         elif t == 2:
-            factor_loop(<float complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+            factor_loop(<float complex*>NULL, &plan, &b, ops, m, n, in_place, check_finite, num_threads,
                         info_data, sums)
         else:
-            factor_loop(<double complex*>NULL, &b, ops, m, n, in_place, check_finite, num_threads,
+            factor_loop(<double complex*>NULL, &plan, &b, ops, m, n, in_place, check_finite, num_threads,
                         info_data, sums)
     if sums == NULL:
         return None
@@ -969,7 +1004,7 @@ cdef inline void emit_factors(lapack_t* lu, Py_ssize_t lda, const int32_t* piv,
                 (<double*>(p_out + r * perm_out.row_stride + j * perm_out.col_stride))[0] = 1
 
 
-cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
+cdef inline void lu_item(lapack_t* tag, const Plan* plan, Py_ssize_t i, const Batch* b,
                          const Operand* src, const Operand* piv_in,
                          bint piv_is_int64, const Operand* perm_out,
                          int perm_kind, const Operand* lower,
@@ -995,14 +1030,14 @@ cdef inline void lu_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
         if not finite:
             status[0] = NONFINITE
             return
-        status[0] = factor_matrix(m, n, work, m, piv, inner_threads)
+        status[0] = factor_matrix(plan, m, n, work, m, piv, inner_threads)
     elif not mk.load_pivots(at(b, piv_in, i), piv_in.row_stride, piv_is_int64, k, m, 0, piv):
         status[0] = BAD_PIVOT
         return
     emit_factors(a, lda, piv, m, n, i, b, perm_out, perm_kind, lower, upper, perm)
 
 
-cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
+cdef void lu_block(lapack_t* work, int32_t* iwork, const Plan* plan, Py_ssize_t start,
                    Py_ssize_t stop, const Batch* batch, const Operand* ops,
                    bint piv_is_int64, int perm_kind, Py_ssize_t m, Py_ssize_t n,
                    bint factor, bint check_finite,
@@ -1017,7 +1052,7 @@ cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
     cdef lapack_t* dsts[LUCY_LANES]
     cdef int32_t* pivs[LUCY_LANES]
     cdef int32_t* stats[LUCY_LANES]
-    if factor and lanes_fit(work, m, n):
+    if factor and plan.lanes:
         # Tiny real matrices: factor four at a time (one per SIMD lane) into
         # the work matrices, then emit each one's P, L, U.
         while i + LUCY_LANES <= stop:
@@ -1034,13 +1069,13 @@ cdef void lu_block(lapack_t* work, int32_t* iwork, Py_ssize_t start,
                                  perm_kind, &lower, &upper, pivs[w] + k)
             i += LUCY_LANES
     while i < stop:
-        lu_item(work, i, &b, &src, &piv_in, piv_is_int64, &perm, perm_kind,
+        lu_item(work, plan, i, &b, &src, &piv_in, piv_is_int64, &perm, perm_kind,
                 &lower, &upper, &info, m, n, factor, check_finite, work,
                 iwork, iwork + k, inner_threads)
         i += 1
 
 
-cdef void lu_loop(lapack_t* work, int32_t* iwork, const Batch* b,
+cdef void lu_loop(lapack_t* work, int32_t* iwork, const Plan* plan, const Batch* b,
                   const Operand* ops, bint piv_is_int64, int perm_kind,
                   Py_ssize_t m, Py_ssize_t n, bint factor, bint check_finite,
                   int num_threads) noexcept nogil:
@@ -1048,7 +1083,7 @@ cdef void lu_loop(lapack_t* work, int32_t* iwork, const Batch* b,
     cdef Py_ssize_t wsize = LUCY_LANES * m * n, isize = LUCY_LANES * (k + m)
     cdef Py_ssize_t blk, length, nblocks, end, t
     if num_threads <= 1 or b.size < num_threads:
-        lu_block(work, iwork, 0, b.size, b, ops, piv_is_int64, perm_kind, m, n,
+        lu_block(work, iwork, plan, 0, b.size, b, ops, piv_is_int64, perm_kind, m, n,
                  factor, check_finite, num_threads)
         return
     length = block_length(b.size, num_threads)
@@ -1056,7 +1091,7 @@ cdef void lu_loop(lapack_t* work, int32_t* iwork, const Batch* b,
     for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
         t = omp_get_thread_num()
         end = (blk + 1) * length
-        lu_block(work + t * wsize, iwork + t * isize, blk * length,
+        lu_block(work + t * wsize, iwork + t * isize, plan, blk * length,
                  end if end < b.size else b.size, b, ops, piv_is_int64,
                  perm_kind, m, n, factor, check_finite, 1)
 
@@ -1080,6 +1115,7 @@ def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,
     cdef Py_ssize_t m = cnp.PyArray_DIM(src, b.ndim), n = cnp.PyArray_DIM(src, b.ndim + 1)
     cdef int t = type_index(lower), j
     cdef bint factor = piv_in is None
+    cdef Plan plan = plan_factor(t, m, n, active_tier())
     cdef bint piv_is_int64 = False
     cdef void* w = cnp.PyArray_DATA(work)
     cdef int32_t* iw = <int32_t*>cnp.PyArray_DATA(iwork)
@@ -1101,13 +1137,13 @@ def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,
     collapse(&b, views, 6)
     with nogil:
         if t == 0:
-            lu_loop(<float*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
+            lu_loop(<float*>w, iw, &plan, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
         elif t == 1:
-            lu_loop(<double*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
+            lu_loop(<double*>w, iw, &plan, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
         elif t == 2:
-            lu_loop(<float complex*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
+            lu_loop(<float complex*>w, iw, &plan, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
         else:
-            lu_loop(<double complex*>w, iw, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
+            lu_loop(<double complex*>w, iw, &plan, &b, ops, piv_is_int64, perm_kind, m, n, factor, check_finite, num_threads)
 
 
 # ---------------------------------------------------------------------------
@@ -1170,9 +1206,9 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
                                bint piv_is_int64, const Operand* rhs,
                                const Operand* x, const Operand* info,
                                Py_ssize_t m, Py_ssize_t nrhs, bint in_place,
-                               bint check_finite, lapack_t* lu_work,
-                               lapack_int* ipiv, lapack_t** a_out,
-                               Py_ssize_t* lda_out) noexcept nogil:
+                               bint check_finite, const SolvePlan* plan,
+                               lapack_t* lu_work, lapack_int* ipiv,
+                               lapack_t** a_out, Py_ssize_t* lda_out) noexcept nogil:
     """Item i up to the substitutions: the factors column-major (in place,
     or copied into ``lu_work``), the right-hand side copied into x, the
     finite check, and the pivots checked and stored 0-based (small m) or
@@ -1200,9 +1236,9 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
     if not finite:
         (<int32_t*>at(b, info, i))[0] = NONFINITE
         return False
-    # Small systems use lucy's substitutions (0-based), others LAPACK's.
+    # lucy's substitutions take 0-based pivots, LAPACK's 1-based.
     if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m,
-                          0 if m <= mk.SMALL_N else 1, <int32_t*>ipiv):
+                          0 if plan.kernel == pl.SOLVE_SMALL else 1, <int32_t*>ipiv):
         (<int32_t*>at(b, info, i))[0] = BAD_PIVOT
         return False
     (<int32_t*>at(b, info, i))[0] = 0
@@ -1214,7 +1250,7 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                             bint piv_is_int64, const Operand* rhs,
                             const Operand* x, const Operand* info,
                             Py_ssize_t m, Py_ssize_t nrhs, int trans,
-                            bint in_place, bint check_finite,
+                            bint in_place, bint check_finite, const SolvePlan* plan,
                             lapack_t* lu_work, lapack_int* ipiv) noexcept nogil:
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
     cdef lapack_t* xa = <lapack_t*>at(b, x, i)
@@ -1222,9 +1258,9 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
     cdef Py_ssize_t lda, ldx = x.col_stride // sz if nrhs > 1 else m
     cdef lapack_int linfo = 0
     if not solve_prepare(tag, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
-                         nrhs, in_place, check_finite, lu_work, ipiv, &a, &lda):
+                         nrhs, in_place, check_finite, plan, lu_work, ipiv, &a, &lda):
         return
-    if m <= mk.SMALL_N:
+    if plan.kernel == pl.SOLVE_SMALL:
         # Small systems: lucy's substitutions; a LAPACK call costs more.
         mk.getrs_small(trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
         return
@@ -1234,21 +1270,8 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
     (<int32_t*>at(b, info, i))[0] = linfo
 
 
-cdef inline bint lanes_solve_fit(lapack_t* tag, const Operand* lu, Py_ssize_t m,
-                                 int trans) noexcept nogil:
-    """Whether these systems go through the four-lane solve: float32,
-    float64 or complex128, A X = B, 2 <= m <= LUCY_LANES_MAX_N, factors
-    column-major as lu_factor returns them (so all four share one leading
-    dimension)."""
-    cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
-    return ((lapack_t is float or lapack_t is double or lapack_t is cython.doublecomplex)
-            and LUCY_LANES_AVAILABLE
-            and trans == 0 and 2 <= m <= LUCY_LANES_MAX_N
-            and lu.row_stride == sz and lu.col_stride == m * sz
-            and mk.lucy_lanes_usable())
-
-
-cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
+cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
+                      Py_ssize_t start,
                       Py_ssize_t stop, const Batch* batch, const Operand* ops,
                       bint piv_is_int64, Py_ssize_t m, Py_ssize_t nrhs,
                       int trans, bint in_place, bint check_finite) noexcept nogil:
@@ -1259,9 +1282,14 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
     cdef int ready, nonfinite = 0
     cdef lapack_t* factors[LUCY_LANES]
     cdef lapack_t* xs[LUCY_LANES]
+    cdef double* zfactors[LUCY_LANES]
+    cdef double* zxs[LUCY_LANES]
     cdef const int32_t* pivs[LUCY_LANES]
     cdef bint ok[LUCY_LANES]
-    if lanes_solve_fit(lu_work, &lu, m, trans):
+    # The lane solve needs the factors column-major as lu_factor returns
+    # them, so that all four share one leading dimension.
+    if (plan.lanes and lu.row_stride == <Py_ssize_t>sizeof(lapack_t)
+            and lu.col_stride == m * <Py_ssize_t>sizeof(lapack_t)):
         # Tiny systems: four at a time, one per SIMD lane; an item that
         # fails its checks leaves the group to the one-system path. The lane
         # kernel checks for inf/NaN on the registers it loads anyway (the
@@ -1274,19 +1302,23 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
                 xs[w] = <lapack_t*>at(&b, &x, i + w)
                 ok[w] = solve_prepare(lu_work, i + w, &b, &lu, &piv, piv_is_int64,
                                       &rhs, &x, &info, m, nrhs, in_place,
-                                      False, lu_work, ipiv + w * m,
+                                      False, plan, lu_work, ipiv + w * m,
                                       &factors[w], &lda)
                 ready += ok[w]
             if ready == LUCY_LANES:
                 if lapack_t is double:
                     nonfinite = lucy_lanes_getrs_d(<int>m, nrhs, <const double**>factors,
-                                                   lda, pivs, <double**>xs, ldx)
+                                                   lda, pivs, xs, ldx)
                 elif lapack_t is float:
                     nonfinite = lucy_lanes_getrs_s(<int>m, nrhs, <const float**>factors,
-                                                   lda, pivs, <float**>xs, ldx)
+                                                   lda, pivs, xs, ldx)
                 elif lapack_t is cython.doublecomplex:
-                    nonfinite = lucy_lanes_getrs_z(<int>m, nrhs, <const double**>factors,
-                                                   lda, pivs, <double**>xs, ldx)
+                    # (arrays of double*: see mk.columns_getf2)
+                    for w in range(LUCY_LANES):
+                        zfactors[w] = <double*>factors[w]
+                        zxs[w] = <double*>xs[w]
+                    nonfinite = lucy_lanes_getrs_z(<int>m, nrhs, <const double**>zfactors,
+                                                   lda, pivs, zxs, ldx)
                 if check_finite and nonfinite:
                     for w in range(LUCY_LANES):
                         if nonfinite & (1 << w):
@@ -1304,17 +1336,18 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, Py_ssize_t start,
             i += LUCY_LANES
     while i < stop:
         solve_item(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
-                   nrhs, trans, in_place, check_finite, lu_work, ipiv)
+                   nrhs, trans, in_place, check_finite, plan, lu_work, ipiv)
         i += 1
 
 
-cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const Batch* b,
+cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
+                     const Batch* b,
                      const Operand* ops, bint piv_is_int64, Py_ssize_t m,
                      Py_ssize_t nrhs, int trans, bint in_place,
                      bint check_finite, int num_threads) noexcept nogil:
     cdef Py_ssize_t blk, length, nblocks, end, t
     if num_threads <= 1:
-        solve_block(lu_work, ipiv, 0, b.size, b, ops, piv_is_int64, m, nrhs,
+        solve_block(lu_work, ipiv, plan, 0, b.size, b, ops, piv_is_int64, m, nrhs,
                     trans, in_place, check_finite)
         return
     length = block_length(b.size, num_threads)
@@ -1322,7 +1355,7 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const Batch* b,
     for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
         t = omp_get_thread_num()
         end = (blk + 1) * length
-        solve_block(lu_work + t * m * m, ipiv + t * LUCY_LANES * m, blk * length,
+        solve_block(lu_work + t * m * m, ipiv + t * LUCY_LANES * m, plan, blk * length,
                     end if end < b.size else b.size, b, ops, piv_is_int64, m,
                     nrhs, trans, in_place, check_finite)
 
@@ -1340,6 +1373,7 @@ def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
     cdef Operand* views[5]
     cdef Py_ssize_t m = cnp.PyArray_DIM(x, b.ndim), nrhs = cnp.PyArray_DIM(x, b.ndim + 1)
     cdef int t = type_index(x), j
+    cdef SolvePlan plan = plan_solve(t, m, trans, active_tier())
     cdef bint piv_is_int64 = cnp.PyArray_ITEMSIZE(piv) == 8
     cdef bint in_place = rhs is x
     cdef void* w = cnp.PyArray_DATA(work)
@@ -1354,10 +1388,10 @@ def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
     collapse(&b, views, 5)
     with nogil:
         if t == 0:
-            solve_loop(<float*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
+            solve_loop(<float*>w, iw, &plan, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
         elif t == 1:
-            solve_loop(<double*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
+            solve_loop(<double*>w, iw, &plan, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
         elif t == 2:
-            solve_loop(<float complex*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
+            solve_loop(<float complex*>w, iw, &plan, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
         else:
-            solve_loop(<double complex*>w, iw, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)
+            solve_loop(<double complex*>w, iw, &plan, &b, ops, piv_is_int64, m, nrhs, trans, in_place, check_finite, num_threads)

@@ -134,7 +134,7 @@ def show_config() -> None:
              if c["simd_kernels"] else
              "; no AVX2+FMA on this CPU: the SIMD kernels are off"
              if c["simd_kernels_compiled"] else
-             "; SIMD kernels not in this build (they need GCC on x86-64)"))
+             "; SIMD kernels not in this build (they need GCC >= 12 or Clang on x86-64)"))
     cache = c["output_cache"]
     print("  output cache: " + (
         f"freed outputs of 4 MiB or more kept for reuse, up to {cache['limit'] / 2**20:.0f} "

@@ -14,18 +14,11 @@ from libc.float cimport FLT_MIN, DBL_MIN
 from libc.math cimport fabs
 cimport cython
 from lucy._lapack cimport lapack_t, lapack_int, getrf, laswp, trsm_unit_lower, gemm_minus
-
-# Matrices with both dimensions up to this size are factored by ``getf2``
-# below instead of LAPACK: for them the cost of a LAPACK call (argument checks,
-# OpenBLAS's buffer lock and dispatch) is larger than the arithmetic.
-# See bench/ for the measurement behind the value.
-cdef enum:
-    SMALL_N = 32
+from lucy._kernels.plan cimport (Plan, plan_factor, dtype_of, active_tier, KERNEL_COLUMNS,
+                                 KERNEL_PANELS, KERNEL_SCALAR)
 
 cdef extern from "_simd_columns.h" nogil:
     bint lucy_lanes_usable()
-    const Py_ssize_t LUCY_COLUMNS_MAX_N
-    const Py_ssize_t LUCY_COLUMNS_MAX_N_Z
     const Py_ssize_t LUCY_COLUMNS_WIDTH_D
     const Py_ssize_t LUCY_COLUMNS_WIDTH_S
     enum: LUCY_COLUMNS_GROUP
@@ -63,6 +56,62 @@ cdef extern from "_simd_columns.h" nogil:
                              double* b, Py_ssize_t ldb)
     void lucy_columns_trsm_s(Py_ssize_t nc, const float* l, Py_ssize_t lda,
                              float* b, Py_ssize_t ldb)
+
+
+cdef extern from *:
+    """
+    #include <complex.h>
+    #include <math.h>
+    #include <string.h>
+    /* x / y by Smith's method, as GCC's -fcx-fortran-rules expands it and
+       as the SIMD kernels compute it: with it every compiler gives the same
+       bits (Clang's C99 division is another formula). A complex number is
+       laid out as an array of its two parts (C11 6.2.5); CMPLX is missing
+       with Clang 14 and glibc. */
+    static inline double _Complex lucy_zdiv(double _Complex x, double _Complex y)
+    {
+        const double xr = creal(x), xi = cimag(x), yr = creal(y), yi = cimag(y);
+        double q[2], r, d;
+        double _Complex z;
+        if (fabs(yr) >= fabs(yi)) {
+            r = yi / yr; d = yr + yi * r;
+            q[0] = (xr + xi * r) / d; q[1] = (xi - xr * r) / d;
+        } else {
+            r = yr / yi; d = yi + yr * r;
+            q[0] = (xr * r + xi) / d; q[1] = (xi * r - xr) / d;
+        }
+        memcpy(&z, q, sizeof z);
+        return z;
+    }
+    /* The same in float arithmetic, for complex64. */
+    static inline float _Complex lucy_cdiv(float _Complex x, float _Complex y)
+    {
+        const float xr = crealf(x), xi = cimagf(x), yr = crealf(y), yi = cimagf(y);
+        float q[2], r, d;
+        float _Complex z;
+        if (fabsf(yr) >= fabsf(yi)) {
+            r = yi / yr; d = yr + yi * r;
+            q[0] = (xr + xi * r) / d; q[1] = (xi - xr * r) / d;
+        } else {
+            r = yr / yi; d = yi + yr * r;
+            q[0] = (xr * r + xi) / d; q[1] = (xi * r - xr) / d;
+        }
+        memcpy(&z, q, sizeof z);
+        return z;
+    }
+    """
+    double complex lucy_zdiv(double complex x, double complex y) noexcept nogil
+    float complex lucy_cdiv(float complex x, float complex y) noexcept nogil
+
+
+cdef inline lapack_t divide(lapack_t x, lapack_t y) noexcept nogil:
+    """x / y; for complex types by Smith's method (lucy_zdiv above)."""
+    if lapack_t is float or lapack_t is double:
+        return x / y
+    elif lapack_t is cython.floatcomplex:
+        return lucy_cdiv(x, y)
+    else:
+        return lucy_zdiv(x, y)
 
 
 cdef inline double abs1(lapack_t x) noexcept nogil:
@@ -180,7 +229,7 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     cdef lapack_int info = 0
     cdef double best, v, sfmin
     cdef bint bigger
-    cdef lapack_t pivot, t, r
+    cdef lapack_t pivot, t, r, one = 1
     cdef lapack_t* col
     cdef lapack_t* other
     if lapack_t is float or lapack_t is cython.floatcomplex:
@@ -212,12 +261,12 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
             a[p + jj * lda] = t
         pivot = col[j]
         if best >= sfmin:
-            r = 1 / pivot
+            r = divide(one, pivot)
             for i in range(j + 1, m):
                 col[i] = col[i] * r
         else:
             for i in range(j + 1, m):
-                col[i] = col[i] / pivot
+                col[i] = divide(col[i], pivot)
         for jj in range(j + 1, n):
             other = a + jj * lda
             t = other[j]
@@ -226,47 +275,28 @@ cdef inline lapack_int getf2(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     return info
 
 
-cdef inline bint columns_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """Whether an m x n matrix of this dtype goes through the vectorised
-    kernel of _simd_columns.h (float32/float64 with m a multiple of the
-    register width and both sides up to LUCY_COLUMNS_MAX_N; complex128 with m
-    even, up to LUCY_COLUMNS_MAX_N_Z; a CPU with AVX2 and FMA)."""
-    if lapack_t is double:
-        return (m % LUCY_COLUMNS_WIDTH_D == 0 and m <= LUCY_COLUMNS_MAX_N
-                and n <= LUCY_COLUMNS_MAX_N and lucy_lanes_usable())
-    elif lapack_t is float:
-        return (m % LUCY_COLUMNS_WIDTH_S == 0 and m <= LUCY_COLUMNS_MAX_N
-                and n <= LUCY_COLUMNS_MAX_N and lucy_lanes_usable())
-    elif lapack_t is cython.doublecomplex:
-        return (m % 2 == 0 and m <= LUCY_COLUMNS_MAX_N_Z
-                and n <= LUCY_COLUMNS_MAX_N_Z and lucy_lanes_usable())
-    else:
-        return False
-
-
 cdef inline void columns_getf2(Py_ssize_t count, Py_ssize_t m, Py_ssize_t n,
                                lapack_t** a, Py_ssize_t lda, int32_t** piv,
                                int32_t* info, const char* ahead=NULL,
                                Py_ssize_t ahead_bytes=0) noexcept nogil:
-    """Factor ``count`` <= LUCY_COLUMNS_GROUP matrices (``columns_fit``)
+    """Factor ``count`` <= LUCY_COLUMNS_GROUP matrices (KERNEL_COLUMNS)
     side by side; info[q] is LAPACK's info of a[q]. Meanwhile the
     ``ahead_bytes`` at ``ahead`` (what the caller reads next) are fetched
     into cache, a slice per step."""
+    # complex128: the pointers copied into an array of double* (the
+    # kernel's type); reading a double complex* object through a double*
+    # lvalue would break C's aliasing rules, and GCC drops stores it then
+    # thinks unread.
+    cdef double* za[LUCY_COLUMNS_GROUP]
+    cdef Py_ssize_t q
     if lapack_t is double:
         lucy_columns_getf2_d(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
     elif lapack_t is float:
         lucy_columns_getf2_s(count, m, n, a, lda, piv, info, ahead, ahead_bytes)
     elif lapack_t is cython.doublecomplex:
-        lucy_columns_getf2_z(count, m, n, <double**>a, lda, piv, info, ahead,
-                             ahead_bytes)
-
-
-# Real matrices with min(M, N) from above LUCY_COLUMNS_MAX_N to below this
-# take ``factor_panels``; from it on, LAPACK's getrf (one matrix) or the
-# parallel blocked LU of _batch.pyx (whose BLOCKED_MIN is the same number).
-# float64 512 x 512, one thread: getrf 2.90 ms, factor_panels 3.23.
-cdef enum:
-    PANELS_MAX_K = 512
+        for q in range(count):
+            za[q] = <double*>a[q]
+        lucy_columns_getf2_z(count, m, n, za, lda, piv, info, ahead, ahead_bytes)
 
 
 cdef inline Py_ssize_t factor_panels_width(lapack_t* tag) noexcept nogil:
@@ -275,22 +305,6 @@ cdef inline Py_ssize_t factor_panels_width(lapack_t* tag) noexcept nogil:
         return LUCY_PANEL_REGS * LUCY_COLUMNS_WIDTH_D
     else:
         return LUCY_PANEL_REGS * LUCY_COLUMNS_WIDTH_S
-
-
-cdef inline bint panels_fit(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """Whether an m x n matrix goes through ``factor_panels``: float32 or
-    float64, min(m, n) above the columns kernel's limit and below
-    PANELS_MAX_K, m a multiple of the register width (every panel's rows
-    then fill whole registers), a CPU with AVX2 and FMA."""
-    cdef Py_ssize_t k = m if m < n else n
-    if not (LUCY_COLUMNS_MAX_N < k < PANELS_MAX_K and lucy_lanes_usable()):
-        return False
-    if lapack_t is double:
-        return m % LUCY_COLUMNS_WIDTH_D == 0
-    elif lapack_t is float:
-        return m % LUCY_COLUMNS_WIDTH_S == 0
-    else:
-        return False
 
 
 cdef inline void columns_trsm(Py_ssize_t nc, const lapack_t* l, Py_ssize_t lda,
@@ -306,7 +320,7 @@ cdef inline void columns_trsm(Py_ssize_t nc, const lapack_t* l, Py_ssize_t lda,
 cdef inline lapack_int factor_panels(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
                                      Py_ssize_t lda,
                                      int32_t* piv) noexcept nogil:
-    """Right-looking blocked LU of a medium real matrix (``panels_fit``), in
+    """Right-looking blocked LU of a medium real matrix (KERNEL_PANELS), in
     place; 0-based pivots, LAPACK's info.
 
     Each panel of ``factor_panels_width`` columns is factored by the columns kernel,
@@ -355,22 +369,24 @@ cdef inline lapack_int factor_panels(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     return info
 
 
-cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
-                                       Py_ssize_t lda,
-                                       int32_t* piv) noexcept nogil:
-    """LU with partial pivoting of one column-major m x n matrix, in place.
+cdef inline lapack_int factor_planned(const Plan* plan, Py_ssize_t m, Py_ssize_t n,
+                                      lapack_t* a, Py_ssize_t lda,
+                                      int32_t* piv) noexcept nogil:
+    """LU with partial pivoting of one column-major m x n matrix, in place,
+    by the kernel ``plan`` names (plan_factor of this dtype and shape; not
+    KERNEL_BLOCKED, which _batch.pyx runs itself).
 
     Writes K = min(m, n) 0-based pivots to ``piv`` and returns LAPACK's info
     (0: success; j > 0: U[j-1, j-1] is exactly zero)."""
     cdef lapack_int info = 0
     cdef Py_ssize_t i, k = m if m < n else n
     cdef int32_t status
-    if columns_fit(a, m, n):
+    if plan.kernel == KERNEL_COLUMNS:
         columns_getf2(1, m, n, &a, lda, &piv, &status)
         return status
-    if panels_fit(a, m, n):
+    if plan.kernel == KERNEL_PANELS:
         return factor_panels(m, n, a, lda, piv)
-    if m <= SMALL_N and n <= SMALL_N:
+    if plan.kernel == KERNEL_SCALAR:
         return getf2(m, n, a, lda, piv)
     if sizeof(lapack_int) != sizeof(int32_t):
         return getrf_wide(m, n, a, lda, piv, NULL)   # ILP64; compiled out in LP64
@@ -380,6 +396,15 @@ cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     for i in range(k):
         piv[i] -= 1
     return info
+
+
+cdef inline lapack_int factor_in_place(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
+                                       Py_ssize_t lda,
+                                       int32_t* piv) noexcept nogil:
+    """``factor_planned`` with the plan for this matrix at the active tier
+    (LAPACK's getrf where _batch.pyx would run its blocked LU)."""
+    cdef Plan plan = plan_factor(dtype_of(a), m, n, active_tier(), False)
+    return factor_planned(&plan, m, n, a, lda, piv)
 
 
 cdef inline lapack_t conj_if(lapack_t x, bint conjugate) noexcept nogil:
@@ -415,7 +440,7 @@ cdef inline void getrs_small(int trans, Py_ssize_t n, Py_ssize_t nrhs,
                 for i in range(j + 1, n):
                     x[i] = x[i] - lu[i + j * lda] * t
             for j in range(n - 1, -1, -1):
-                x[j] = x[j] / lu[j + j * lda]
+                x[j] = divide(x[j], lu[j + j * lda])
                 t = x[j]
                 for i in range(j):
                     x[i] = x[i] - lu[i + j * lda] * t
@@ -425,7 +450,7 @@ cdef inline void getrs_small(int trans, Py_ssize_t n, Py_ssize_t nrhs,
                 s = x[j]
                 for i in range(j):
                     s = s - conj_if(lu[i + j * lda], cj) * x[i]
-                x[j] = s / conj_if(lu[j + j * lda], cj)
+                x[j] = divide(s, conj_if(lu[j + j * lda], cj))
             for j in range(n - 1, -1, -1):
                 s = x[j]
                 for i in range(j + 1, n):

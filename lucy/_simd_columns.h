@@ -1,6 +1,6 @@
 /*
  * LU with partial pivoting of small real matrices, in place, with every
- * step vectorised down the columns (GCC vector extensions, compiled
+ * step vectorised down the columns (GCC/Clang vector extensions, compiled
  * for AVX2 + FMA like the lane kernels of _small_lanes.h, used only where
  * the CPU has them). Up to LUCY_COLUMNS_GROUP matrices go side by side
  * (lucy_columns_group), and from LUCY_COLUMNS_PAIR_MIN rows on two steps
@@ -15,8 +15,8 @@
  * The arithmetic is LAPACK ?getf2's: the pivot is the FIRST entry of largest
  * |x| (ties keep the upper row, as i?amax does), the column is scaled by the
  * reciprocal unless the pivot is below the safe minimum, and the update
- * subtracts l * u: for real types a multiply, then a subtraction (-std=c11
- * keeps GCC from fusing them), as the lane and scalar kernels do; for
+ * subtracts l * u: for real types a multiply, then a subtraction (-ffp-contract=off
+ * keeps the compiler from fusing them), as the lane and scalar kernels do; for
  * complex128 as fused multiply-adds, except on the square shapes it shares
  * with the lane kernel (lucy_columns_getf2_z). So pivots equal LAPACK's and
  * factors agree to rounding.
@@ -208,6 +208,43 @@ typedef float lucy_vs8 __attribute__((vector_size(32)));
 typedef float lucy_vs8_u __attribute__((vector_size(32), aligned(4)));
 typedef int32_t lucy_vs8_mask __attribute__((vector_size(32)));
 
+/* Lane w of the result is lane w ^ half of v (half a constant power of two
+ * below the width): the steps of the reductions over a register's lanes. */
+LUCY_ALWAYS_INLINE lucy_vd_mask lucy_columns_xor_lanes_d(lucy_vd_mask v, int half)
+{
+    return half == 2 ? __builtin_shufflevector(v, v, 2, 3, 0, 1)
+                     : __builtin_shufflevector(v, v, 1, 0, 3, 2);
+}
+
+LUCY_ALWAYS_INLINE lucy_vs8_mask lucy_columns_xor_lanes_s(lucy_vs8_mask v, int half)
+{
+    return half == 4 ? __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3)
+         : half == 2 ? __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5)
+                     : __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
+}
+
+/* Lane `lane` of y in every lane (vpermd / vpermps; the index vector is
+ * made once per step by lucy_columns_lane_index_*). */
+LUCY_ALWAYS_INLINE __m256i lucy_columns_lane_index_d(ptrdiff_t lane)
+{
+    return _mm256_set1_epi64x((int64_t)(2 * lane + 1) << 32 | (2 * lane));
+}
+
+LUCY_ALWAYS_INLINE lucy_vd lucy_columns_broadcast_d(lucy_vd y, __m256i index)
+{
+    return (lucy_vd)_mm256_permutevar8x32_epi32((__m256i)y, index);
+}
+
+LUCY_ALWAYS_INLINE __m256i lucy_columns_lane_index_s(ptrdiff_t lane)
+{
+    return _mm256_set1_epi32((int)lane);
+}
+
+LUCY_ALWAYS_INLINE lucy_vs8 lucy_columns_broadcast_s(lucy_vs8 y, __m256i index)
+{
+    return (lucy_vs8)_mm256_permutevar8x32_ps((__m256)y, index);
+}
+
 #define LUCY_DEFINE_COLUMNS_GETF2(SUFFIX, T, VT, VTU, MT, W, SAFE_MIN)         \
 typedef __typeof__(((MT){0})[0]) lucy_columns_et_##SUFFIX;                     \
                                                                                \
@@ -252,13 +289,13 @@ LUCY_ALWAYS_INLINE ptrdiff_t lucy_columns_search_##SUFFIX(                     \
     }                                                                          \
     VT max_v = best_v;                                                         \
     for (int half = W / 2; half >= 1; half /= 2) {                             \
-        const VT other = __builtin_shuffle(max_v, lane ^ half);                \
+        const VT other = (VT)lucy_columns_xor_lanes_##SUFFIX((MT)max_v, half); \
         max_v = lucy_columns_pick_##SUFFIX((MT)(other > max_v), other, max_v); \
     }                                                                          \
     MT first_v = (MT)(best_v == max_v);                                        \
     first_v = (first_v & row_v) | (~first_v & ((MT){0} + (ET)m));              \
     for (int half = W / 2; half >= 1; half /= 2) {                             \
-        const MT other = __builtin_shuffle(first_v, lane ^ half);              \
+        const MT other = lucy_columns_xor_lanes_##SUFFIX(first_v, half);       \
         const MT lower = (MT)(other < first_v);                                \
         first_v = (lower & other) | (~lower & first_v);                        \
     }                                                                          \
@@ -342,7 +379,7 @@ LUCY_ALWAYS_INLINE void lucy_columns_update2_##SUFFIX(                         \
     const ptrdiff_t c2 = (j + 2) & -(ptrdiff_t)W;   /* register of row j+2 */  \
     const MT keep0 = (MT)(lane <= (ET)(j - c1));     /* rows <= j, in c1 */    \
     const MT keep1 = (MT)(lane <= (ET)(j + 1 - c2)); /* rows <= j+1, in c2 */  \
-    const MT at_row1 = (MT){0} + (ET)(j + 1 - c1);  /* lane of row j+1 */      \
+    const __m256i at_row1 = lucy_columns_lane_index_##SUFFIX(j + 1 - c1);      \
     const T *col0 = a + j * lda, *col1 = a + (j + 1) * lda;                    \
     const VT l0_1 = *(const VTU *)(col0 + c1);                                 \
     const VT l0_2 = *(const VTU *)(col0 + c2), l1_2 = *(const VTU *)(col1 + c2); \
@@ -351,7 +388,7 @@ LUCY_ALWAYS_INLINE void lucy_columns_update2_##SUFFIX(                         \
         const VT u0 = (VT){0} + other[j];                                      \
         VT x = *(VTU *)(other + c1);                                           \
         VT y = lucy_columns_pick_##SUFFIX(keep0, x, x - l0_1 * u0);            \
-        const VT u1 = __builtin_shuffle(y, at_row1);                           \
+        const VT u1 = lucy_columns_broadcast_##SUFFIX(y, at_row1);             \
         if (c2 != c1) {                                                        \
             *(VTU *)(other + c1) = y;                                          \
             x = *(VTU *)(other + c2);                                          \
@@ -492,7 +529,7 @@ LUCY_DEFINE_COLUMNS_TRSM(s, float, lucy_vs8, lucy_vs8_u, lucy_vs8_mask,
  * (ar br - ai bi, ar bi + ai br), which is how the scalar kernel rounds. */
 LUCY_ALWAYS_INLINE lucy_vd lucy_columns_swap_pairs_z(lucy_vd v)
 {
-    return __builtin_shuffle(v, (lucy_vd_mask){1, 0, 3, 2});
+    return __builtin_shufflevector(v, v, 1, 0, 3, 2);
 }
 
 /* x - l t for complex t, two rows a register; sr holds tr in every lane, si
@@ -547,13 +584,13 @@ LUCY_ALWAYS_INLINE ptrdiff_t lucy_columns_search_z(
     }
     lucy_vd max_v = best_v;
     for (int half = 2; half >= 1; half /= 2) {
-        const lucy_vd other = __builtin_shuffle(max_v, lucy_columns_lanes_d() ^ half);
+        const lucy_vd other = (lucy_vd)lucy_columns_xor_lanes_d((lucy_vd_mask)max_v, half);
         max_v = lucy_columns_pick_d((lucy_vd_mask)(other > max_v), other, max_v);
     }
     lucy_vd_mask first_v = (lucy_vd_mask)(best_v == max_v);
     first_v = (first_v & row_v) | (~first_v & ((lucy_vd_mask){0} + (int64_t)m));
     for (int half = 2; half >= 1; half /= 2) {
-        const lucy_vd_mask other = __builtin_shuffle(first_v, lucy_columns_lanes_d() ^ half);
+        const lucy_vd_mask other = lucy_columns_xor_lanes_d(first_v, half);
         const lucy_vd_mask lower = (lucy_vd_mask)(other < first_v);
         first_v = (lower & other) | (~lower & first_v);
     }
@@ -641,8 +678,8 @@ LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_update2_z_at(
         lucy_vd sr1, si1;
         if (j_even) {
             y = lucy_columns_pick_d(row_j_lanes, x, y);
-            sr1 = __builtin_shuffle(y, (lucy_vd_mask){2, 2, 2, 2});
-            si1 = __builtin_shuffle(y, (lucy_vd_mask){3, 3, 3, 3}) * sign;
+            sr1 = __builtin_shufflevector(y, y, 2, 2, 2, 2);
+            si1 = __builtin_shufflevector(y, y, 3, 3, 3, 3) * sign;
             *(lucy_vd_unaligned *)(other + 2 * c1) = y;
             const lucy_vd v = *(lucy_vd_unaligned *)(other + 2 * c2);
             *(lucy_vd_unaligned *)(other + 2 * c2) =
@@ -651,8 +688,8 @@ LUCY_LANES_TARGET LUCY_ALWAYS_INLINE void lucy_columns_update2_z_at(
         } else {
             /* Row j+1 is the lower half of register c1 = c2 and keeps step
                j's update alone. */
-            sr1 = __builtin_shuffle(y, (lucy_vd_mask){0, 0, 0, 0});
-            si1 = __builtin_shuffle(y, (lucy_vd_mask){1, 1, 1, 1}) * sign;
+            sr1 = __builtin_shufflevector(y, y, 0, 0, 0, 0);
+            si1 = __builtin_shufflevector(y, y, 1, 1, 1, 1) * sign;
             const lucy_vd both = lucy_columns_msub_z(y, l1_2, sr1, si1, fused);
             *(lucy_vd_unaligned *)(other + 2 * c2) =
                 lucy_columns_pick_d((lucy_vd_mask){-1, -1, 0, 0}, y, both);
@@ -774,7 +811,7 @@ LUCY_LANES_TARGET static void lucy_columns_getf2_z(
                                   ahead_bytes, 1);
 }
 
-#else  /* not x86-64 GCC/Clang: callers use the scalar kernel */
+#else  /* not x86-64 GCC >= 12 / Clang: callers use the scalar kernel */
 static inline void lucy_stream_columns(char *dst, ptrdiff_t ldd_bytes,
                                        const char *src, ptrdiff_t col_bytes,
                                        ptrdiff_t cols)

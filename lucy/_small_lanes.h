@@ -1,7 +1,8 @@
 /*
  * LU with partial pivoting of FOUR small square real matrices at once, one
- * matrix per SIMD lane (GCC vector extensions and a few AVX2 intrinsics;
- * built for x86-64 by GCC only, see LUCY_LANES_AVAILABLE).
+ * matrix per SIMD lane (GCC/Clang vector extensions and a few AVX2
+ * intrinsics; built for x86-64 by GCC >= 12 or Clang, see
+ * LUCY_LANES_AVAILABLE).
  *
  * Why: a single n <= 8 LU is a chain of dependent steps (pivot search, row
  * swap, reciprocal, update) and runs at the latency of that chain, not at
@@ -40,11 +41,15 @@
 #define LUCY_LANES_MAX_N 8
 #define LUCY_LANES_NONFINITE INT32_MIN
 
-/* GCC only: the kernels shuffle with __builtin_shuffle, which Clang lacks
- * (it has __builtin_shufflevector, with constant masks only); a Clang build
- * uses the portable kernels. x86-64 with 64-bit pointers (not x32), which
+/* GCC (12 and later) or Clang: both have vector extensions and
+ * __builtin_shufflevector. x86-64 with 64-bit pointers (not x32), which
  * lucy_copy_bytes's `rep movsb` operands assume. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__LP64__)
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector) && defined(__x86_64__) && defined(__LP64__)
+#define LUCY_LANES_COMPILER_OK 1
+#endif
+#endif
+#if defined(LUCY_LANES_COMPILER_OK)
 #define LUCY_LANES_AVAILABLE 1
 
 /* The lane kernels are compiled for AVX2 + FMA (4 doubles per register) and
@@ -62,7 +67,9 @@ typedef int64_t lucy_vd_mask __attribute__((vector_size(32)));
 typedef float lucy_vs __attribute__((vector_size(16)));
 typedef int32_t lucy_vs_mask __attribute__((vector_size(16)));
 
-#define LUCY_ALWAYS_INLINE static inline __attribute__((always_inline))
+/* Every helper has the kernels' target too: Clang does not let a function
+ * pass AVX vectors unless it is compiled for AVX. */
+#define LUCY_ALWAYS_INLINE LUCY_LANES_TARGET static inline __attribute__((always_inline))
 
 #include <immintrin.h>
 
@@ -100,14 +107,14 @@ LUCY_ALWAYS_INLINE VT lucy_lanes_blend_##SUFFIX(MT take_a, VT a, VT b)         \
    that was most of the time at n = 4. */                                    \
 LUCY_ALWAYS_INLINE void lucy_lanes_transpose_##SUFFIX(const VT in[4], VT out[4]) \
 {                                                                              \
-    const VT t0 = __builtin_shuffle(in[0], in[1], (MT){0, 4, 2, 6});           \
-    const VT t1 = __builtin_shuffle(in[0], in[1], (MT){1, 5, 3, 7});           \
-    const VT t2 = __builtin_shuffle(in[2], in[3], (MT){0, 4, 2, 6});           \
-    const VT t3 = __builtin_shuffle(in[2], in[3], (MT){1, 5, 3, 7});           \
-    out[0] = __builtin_shuffle(t0, t2, (MT){0, 1, 4, 5});                      \
-    out[1] = __builtin_shuffle(t1, t3, (MT){0, 1, 4, 5});                      \
-    out[2] = __builtin_shuffle(t0, t2, (MT){2, 3, 6, 7});                      \
-    out[3] = __builtin_shuffle(t1, t3, (MT){2, 3, 6, 7});                      \
+    const VT t0 = __builtin_shufflevector(in[0], in[1], 0, 4, 2, 6);           \
+    const VT t1 = __builtin_shufflevector(in[0], in[1], 1, 5, 3, 7);           \
+    const VT t2 = __builtin_shufflevector(in[2], in[3], 0, 4, 2, 6);           \
+    const VT t3 = __builtin_shufflevector(in[2], in[3], 1, 5, 3, 7);           \
+    out[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);                      \
+    out[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);                      \
+    out[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);                      \
+    out[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);                      \
 }                                                                              \
                                                                                \
 LUCY_ALWAYS_INLINE VT lucy_lanes_abs_##SUFFIX(VT x)                            \
@@ -482,8 +489,8 @@ LUCY_DEFINE_LOAD_TRANSPOSED(s, float, lucy_vs, lucy_vs_unaligned, lucy_vs_bits)
 LUCY_ALWAYS_INLINE void lucy_lanes_transpose2_z(lucy_vd r0, lucy_vd r1,
                                                 lucy_vd *c0, lucy_vd *c1)
 {
-    *c0 = __builtin_shuffle(r0, r1, (lucy_vd_mask){0, 1, 4, 5});
-    *c1 = __builtin_shuffle(r0, r1, (lucy_vd_mask){2, 3, 6, 7});
+    *c0 = __builtin_shufflevector(r0, r1, 0, 1, 4, 5);
+    *c1 = __builtin_shufflevector(r0, r1, 2, 3, 6, 7);
 }
 
 /* lucy_lanes_transpose_square_d for complex128 (n even): 2 x 2 blocks, a
@@ -564,15 +571,15 @@ LUCY_LANES_TARGET LUCY_ALWAYS_INLINE lucy_lanes_z lucy_lanes_gather_z(
         _mm256_castpd128_pd256(_mm_loadu_pd(e0)), _mm_loadu_pd(e2), 1);
     const lucy_vd y = (lucy_vd)_mm256_insertf128_pd(
         _mm256_castpd128_pd256(_mm_loadu_pd(e1)), _mm_loadu_pd(e3), 1);
-    return (lucy_lanes_z){__builtin_shuffle(x, y, (lucy_vd_mask){0, 4, 2, 6}),
-                          __builtin_shuffle(x, y, (lucy_vd_mask){1, 5, 3, 7})};
+    return (lucy_lanes_z){__builtin_shufflevector(x, y, 0, 4, 2, 6),
+                          __builtin_shufflevector(x, y, 1, 5, 3, 7)};
 }
 
 LUCY_ALWAYS_INLINE void lucy_lanes_scatter_z(double *e0, double *e1, double *e2,
                                              double *e3, lucy_vd re, lucy_vd im)
 {
-    const lucy_vd x = __builtin_shuffle(re, im, (lucy_vd_mask){0, 4, 2, 6});
-    const lucy_vd y = __builtin_shuffle(re, im, (lucy_vd_mask){1, 5, 3, 7});
+    const lucy_vd x = __builtin_shufflevector(re, im, 0, 4, 2, 6);
+    const lucy_vd y = __builtin_shufflevector(re, im, 1, 5, 3, 7);
     *(lucy_v2d_unaligned *)e0 = (lucy_v2d_unaligned){x[0], x[1]};
     *(lucy_v2d_unaligned *)e1 = (lucy_v2d_unaligned){y[0], y[1]};
     *(lucy_v2d_unaligned *)e2 = (lucy_v2d_unaligned){x[2], x[3]};
@@ -782,7 +789,7 @@ LUCY_LANES_TARGET static int lucy_lanes_getrs_z(
     }
 }
 
-#else  /* not x86-64 GCC/Clang: callers use the one-matrix kernel */
+#else  /* not x86-64 GCC >= 12 / Clang: callers use the one-matrix kernel */
 #define LUCY_LANES_AVAILABLE 0
 static inline int lucy_lanes_usable(void) { return 0; }
 static void lucy_lanes_getrf_d(int n, const char *const src[4], ptrdiff_t rs,

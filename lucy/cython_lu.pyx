@@ -14,6 +14,7 @@ from libc.stdlib cimport malloc, free
 
 from lucy._lapack cimport lapack_t, lapack_int, getrs
 from lucy cimport _matrix as mk
+from lucy._kernels.plan cimport Plan, plan_factor, dtype_of, active_tier, KERNEL_GETRF
 from lucy._openmp cimport lucy_max_threads, omp_get_thread_num
 
 cdef extern from "Python.h":
@@ -141,14 +142,16 @@ cdef Py_ssize_t unpack_work_size(lapack_t* tag, Py_ssize_t m, Py_ssize_t n) noex
 
 cdef inline int factor_cm(Py_ssize_t m, Py_ssize_t n, lapack_t* a, Py_ssize_t lda,
                           int32_t* piv, lapack_int* ipiv) noexcept nogil:
-    """Column-major, in place: lucy's kernel. With an ILP64 LAPACK and the
-    caller's pivot scratch, LAPACK's pivots go through that scratch (the
-    first condition is a compile-time constant: LP64 builds keep only the
-    plain call)."""
+    """Column-major, in place: the kernel of plan_factor (LAPACK's getrf
+    where lucy's batch loops would run their parallel blocked LU). With an
+    ILP64 LAPACK and the caller's pivot scratch, LAPACK's pivots go through
+    that scratch (the first condition is a compile-time constant: LP64
+    builds keep only the plain call)."""
+    cdef Plan plan = plan_factor(dtype_of(a), m, n, active_tier(), False)
     if (sizeof(lapack_int) != sizeof(int32_t) and ipiv != NULL
-            and (m > mk.SMALL_N or n > mk.SMALL_N)):
+            and plan.kernel == KERNEL_GETRF):
         return <int>mk.getrf_wide(m, n, a, lda, piv, ipiv)
-    return <int>mk.factor_in_place(m, n, a, lda, piv)
+    return <int>mk.factor_planned(&plan, m, n, a, lda, piv)
 
 
 cdef int factor_one(Py_ssize_t m, Py_ssize_t n, lapack_t* a, Py_ssize_t rs,
