@@ -13,7 +13,7 @@ python3 -m venv "$work/venv"
 python -m pip install --quiet --upgrade pip
 # The build needs its tools in this venv (no build isolation: one NumPy and
 # SciPy for building and testing), the suite its test extra.
-pip install --quiet "meson-python>=0.16" "meson>=1.4" ninja "Cython>=3.0.10" numpy scipy
+pip install --quiet "meson-python>=0.18" "meson>=1.4" ninja "Cython>=3.0.10" numpy scipy
 pip install --quiet ".[test]" --no-build-isolation \
     -Cbuild-dir="$work/build" \
     -Csetup-args=-Db_sanitize=address,undefined \
@@ -41,7 +41,8 @@ for module in (lucy._batch, lucy.cython_lu):
     assert b"__asan_" in data and b"__ubsan_" in data, f"{module.__file__} is not instrumented"
 PY
 pytest -p no:cacheprovider -q "$root/tests" 2>&1 | tee "$work/pytest.log"
-if grep -qE "(AddressSanitizer|runtime error:|LeakSanitizer)" "$work/pytest.log"; then
+# ASan's reports start "==PID==ERROR: ", UBSan's "file:line:col: runtime error: ".
+if grep -qE "==[0-9]+==ERROR: |: runtime error: " "$work/pytest.log"; then
     echo "sanitizer report in the suite's output (above)" >&2
     exit 1
 fi

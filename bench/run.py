@@ -526,13 +526,16 @@ def cpu_model():
     return platform.processor() or None
 
 
-DISTRIBUTIONS = ("lucy", "numpy", "scipy", "torch", "jax", "jaxlib", "mlx", "threadpoolctl",
+DISTRIBUTIONS = ("numpy", "scipy", "torch", "jax", "jaxlib", "mlx", "threadpoolctl",
                  "matplotlib")
 
 
 def versions():
     from importlib import metadata
-    found = {"python": platform.python_version()}
+    import lucy
+    # lucy's own version, from the lucy that runs (its distribution is
+    # lucy-batched-lu; "lucy" on the package index is another project).
+    found = {"python": platform.python_version(), "lucy": lucy.__version__}
     for dist in DISTRIBUTIONS:
         try:
             found[dist] = metadata.version(dist)

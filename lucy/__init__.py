@@ -11,7 +11,7 @@ Conventions: pivots ``piv`` are int32, 0-based LAPACK row swaps (SciPy's);
 import os as _os
 
 
-def _use_installed_lucy(exc):
+def _use_installed_lucy(exc: ImportError) -> None:
     """Put the installed lucy in place of this unbuilt source folder.
 
     ``python -m lucy`` run in the root of a clone puts that root first on
@@ -28,7 +28,7 @@ def _use_installed_lucy(exc):
     root = _os.path.dirname(here)
     elsewhere = [p for p in sys.path if _os.path.abspath(p or _os.curdir) != root]
     spec = importlib.machinery.PathFinder.find_spec("lucy", elsewhere)
-    if spec is None or spec.origin is None:
+    if spec is None or spec.origin is None or spec.loader is None:
         raise ImportError(
             "lucy is being imported from its source folder, which has no compiled "
             "extensions, and no installed lucy was found: install it with "
@@ -63,7 +63,13 @@ from ._config import show_config
 from ._outputs import empty_cache
 from ._threads import get_workers, set_workers
 
-__version__ = "0.1.0"
+from . import _build_config, _config
+
+__version__ = _build_config.version
+
+# A build that fell back to serial kernels says so here, not only in a build
+# log that pip hides (see _config.openmp_warning for when).
+_config._warn_if_openmp_is_missing()
 
 __all__ = [
     "lu_factor",
@@ -81,7 +87,7 @@ __all__ = [
 ]
 
 
-def get_include():
+def get_include() -> str:
     """Directory holding lucy's installed ``.pxd`` files.
 
     Add it to Cython's include path to ``cimport`` lucy (for example
@@ -91,7 +97,7 @@ def get_include():
     Examples
     --------
     >>> import os, lucy
-    >>> os.path.exists(os.path.join(lucy.get_include(), "lucy", "__init__.pxd"))
+    >>> os.path.exists(os.path.join(lucy.get_include(), "lucy", "cython_lu.pxd"))
     True
     """
     return _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))

@@ -3,10 +3,13 @@
 Usage: python -m lucy [--batch B] [--n N] [--dtype float64] [--quick]
 """
 
+from __future__ import annotations
+
 import argparse
 import sys
 import time
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy
@@ -14,8 +17,13 @@ import scipy.linalg as sla
 
 import lucy
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
-def _median_time(fn, repeats):
+    from numpy.typing import NDArray
+
+
+def _median_time(fn: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -24,7 +32,7 @@ def _median_time(fn, repeats):
     return float(np.median(times))
 
 
-def _self_check(a):
+def _self_check(a: NDArray[Any]) -> tuple[bool | np.bool_, bool, float, float, float]:
     """lucy against SciPy on every matrix, and A == P @ L @ U."""
     lu, piv = lucy.lu_factor(a)
     worst, pivots_equal = 0.0, True
@@ -43,8 +51,9 @@ def _self_check(a):
     return ok, pivots_equal, worst, recon, resid
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m lucy", description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lucy",
+                                     description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--batch", type=int, default=None, help="matrices in the batch")
     parser.add_argument("--n", type=int, default=8, help="matrix size (n x n)")
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64", "complex64", "complex128"])
@@ -53,6 +62,10 @@ def main(argv=None):
     batch = args.batch or (5_000 if args.quick else 50_000)
     repeats = 3 if args.quick else 7
 
+    if not lucy._batch.openmp_enabled():
+        # First, where nobody misses it: every timing below is one core's.
+        print("!! lucy was built WITHOUT OpenMP: every batch runs on one thread "
+              "(see 'openmp:' below)\n")
     print("== lucy: build and runtime configuration")
     lucy.show_config()
 

@@ -5,8 +5,11 @@ into the compiled batch loops of ``lucy._batch``; there is no Python loop over
 the batch.
 """
 
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from scipy.linalg import LinAlgWarning
@@ -14,6 +17,29 @@ from scipy.linalg import LinAlgWarning
 from . import _batch, _outputs
 from ._dtypes import as_numeric_array, real_dtype, result_dtype
 from ._threads import blas_single_threaded, fork_safe_threads, max_threads, resolve_workers
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Protocol, TypeVar
+
+    from numpy.typing import ArrayLike, NDArray
+
+    from ._typing import (DaskArray, DaskArrayT, InexactArray, Int32Array, RealArray,
+                          SingularSummary, Trans, Workers)
+
+    _T = TypeVar("_T")
+    # lu's and lu_unpack's results for a permute_l or p_indices known only at run time.
+    _PLU = (tuple[InexactArray, InexactArray] | tuple[Int32Array, InexactArray, InexactArray]
+            | tuple[RealArray, InexactArray, InexactArray])
+
+    class _DaskTwins(Protocol):
+        """lucy._dask, as _dask_twin returns it (a module can satisfy a
+        protocol; mypy checks these results against lucy._dask's)."""
+        def lu_factor(self, *args: Any, **kwargs: Any) -> tuple[DaskArray, ...]: ...
+        def lu_factor_ex(self, *args: Any, **kwargs: Any) -> tuple[DaskArray, ...]: ...
+        def lu(self, *args: Any, **kwargs: Any) -> tuple[DaskArray, ...]: ...
+        def lu_unpack(self, *args: Any, **kwargs: Any) -> tuple[DaskArray, ...]: ...
+        def lu_solve(self, *args: Any, **kwargs: Any) -> DaskArray: ...
 
 __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 
@@ -24,7 +50,17 @@ _PARALLEL_MIN_WORK = 100_000
 _MAX_DIM = 2**31 - 1
 
 
-def _broadcast_batch_shapes(shapes, names):
+def _dask_twin(*args: object) -> _DaskTwins | None:
+    """lucy._dask when an argument is a Dask array, else None. Only the
+    type's module name is read, so that ``import lucy`` never imports Dask."""
+    if any(type(x).__module__.partition(".")[0] == "dask" for x in args):
+        from . import _dask
+        return _dask
+    return None
+
+
+def _broadcast_batch_shapes(shapes: Sequence[tuple[int, ...]],
+                            names: Sequence[str]) -> tuple[int, ...]:
     """NumPy's broadcasting rule for batch shapes (np.broadcast_shapes stops
     at 32 dimensions; arrays may have 64)."""
     ndim = max(len(s) for s in shapes)
@@ -39,7 +75,7 @@ def _broadcast_batch_shapes(shapes, names):
     return tuple(batch)
 
 
-def _broadcast_to(arr, batch, core_ndim):
+def _broadcast_to(arr: NDArray[Any], batch: tuple[int, ...], core_ndim: int) -> NDArray[Any]:
     """Read-only view of ``arr`` with its batch dimensions broadcast to
     ``batch`` (stride 0 where broadcast); any number of dimensions."""
     nbatch = arr.ndim - core_ndim
@@ -52,7 +88,8 @@ def _broadcast_to(arr, batch, core_ndim):
         writeable=False)
 
 
-def _plan_threads(workers, batch_size, work_per_item, threads_inside=False):
+def _plan_threads(workers: Workers, batch_size: int, work_per_item: int,
+                  threads_inside: bool = False) -> int:
     """Threads for one compiled call: the ``workers`` request, capped at
     :func:`max_threads` and at what the work can use (``threads_inside``:
     the kernel's plan uses threads within one matrix)."""
@@ -64,20 +101,20 @@ def _plan_threads(workers, batch_size, work_per_item, threads_inside=False):
     return fork_safe_threads(max(threads, 1))
 
 
-def _lu_work(m, n):
+def _lu_work(m: int, n: int) -> int:
     """Multiply-adds of one m x n LU plus the copy into place."""
     k = min(m, n)
     return m * n * k - (m + n) * k * k // 2 + k**3 // 3 + m * n
 
 
-def _check_core_size(*dims, name="a"):
+def _check_core_size(*dims: int, name: str = "a") -> None:
     for d in dims:
         if d > _MAX_DIM:
             raise ValueError(f"{name} has a dimension of {d}, more than LAPACK "
                              f"can index ({_MAX_DIM})")
 
 
-def _run_kernel(kernel, args, reaches_lapack):
+def _run_kernel(kernel: Callable[..., _T], args: tuple[object, ...], reaches_lapack: bool) -> _T:
     """One compiled call; BLAS held at one thread if it may call LAPACK
     (matrices lucy's own kernels factor never do). Returns what it returns."""
     if reaches_lapack:
@@ -86,28 +123,30 @@ def _run_kernel(kernel, args, reaches_lapack):
     return kernel(*args)
 
 
-def _batch_index(batch, flat):
+def _batch_index(batch: tuple[int, ...], flat: int) -> tuple[int, ...]:
     """The batch index (a tuple) of flat C-order batch position ``flat``."""
     return tuple(int(i) for i in np.unravel_index(flat, batch))
 
 
-def _raise_nonfinite(info, names):
+def _raise_nonfinite(info: Int32Array, names: str) -> None:
     # min() needs no temporary; the batch-sized comparison runs only on failure.
     if info.size and info.min() == _batch.INFO_NONFINITE:
         _raise_nonfinite_at(np.flatnonzero(info == _batch.INFO_NONFINITE)[0], info.shape, names)
 
 
-def _raise_nonfinite_at(flat, batch, names):
+def _raise_nonfinite_at(flat: int, batch: tuple[int, ...], names: str) -> None:
     where = f" (first at batch index {_batch_index(batch, flat)})" if batch else ""
     raise ValueError(f"{names} must not contain infs or NaNs{where}; "
                      "pass check_finite=False to skip this check")
 
 
-def _warn_singular(count, flat, diag, batch, func):
+def _warn_singular(count: int, flat: int | None, diag: int, batch: tuple[int, ...],
+                   func: str) -> None:
     """Warn that ``count`` matrices of a ``batch``-shaped stack are singular,
     the first at flat position ``flat`` with zero pivot number ``diag``."""
     if count == 0:
         return
+    assert flat is not None     # there is a first singular matrix
     if not batch:
         msg = f"Diagonal number {diag} is exactly zero. Singular matrix."
     else:
@@ -117,7 +156,7 @@ def _warn_singular(count, flat, diag, batch, func):
     warnings.warn(msg, LinAlgWarning, stacklevel=3)
 
 
-def _in_factor_layout(arr, dtype):
+def _in_factor_layout(arr: NDArray[Any], dtype: np.dtype[Any]) -> bool:
     """Whether ``arr`` can hold lu_factor's result in place: the result dtype,
     writeable, aligned, and each matrix column-major with the batch in C
     order (the layout lu_factor returns)."""
@@ -128,12 +167,21 @@ def _in_factor_layout(arr, dtype):
     return np.swapaxes(arr, -1, -2).flags.c_contiguous
 
 
-def _empty_factor_layout(batch, m, n, dtype):
+def _empty_factor_layout(batch: tuple[int, ...], m: int, n: int,
+                         dtype: np.dtype[Any]) -> NDArray[Any]:
     """A (*batch, m, n) array whose matrices are column-major, batch in C order."""
     return np.swapaxes(_outputs.empty((*batch, n, m), dtype), -1, -2)
 
 
-def _factor(a, overwrite_a, check_finite, workers, per_matrix_info):
+@overload
+def _factor(a: object, overwrite_a: bool, check_finite: bool, workers: Workers,
+            per_matrix_info: Literal[True]) -> tuple[InexactArray, Int32Array, Int32Array]: ...
+@overload
+def _factor(a: object, overwrite_a: bool, check_finite: bool, workers: Workers,
+            per_matrix_info: Literal[False]
+            ) -> tuple[InexactArray, Int32Array, SingularSummary]: ...
+def _factor(a: object, overwrite_a: bool, check_finite: bool, workers: Workers,
+            per_matrix_info: bool) -> tuple[InexactArray, Int32Array, Int32Array | SingularSummary]:
     """lu, piv and either the per-matrix info array or, without
     ``per_matrix_info``, only (number of singular matrices, flat position of
     the first, its info): lu_factor keeps no batch-sized status array."""
@@ -149,7 +197,7 @@ def _factor(a, overwrite_a, check_finite, workers, per_matrix_info):
     piv = np.empty((*batch, k), np.int32)
     info = np.zeros(batch, np.int32) if per_matrix_info else None
     if lu.size == 0:
-        return lu, piv, info if per_matrix_info else (0, 0, 0)
+        return lu, piv, info if info is not None else (0, 0, 0)
     if in_place:
         src = lu
     elif a1.dtype == dtype and a1.flags.aligned:
@@ -164,9 +212,11 @@ def _factor(a, overwrite_a, check_finite, workers, per_matrix_info):
     summary = _run_kernel(_batch.factor, (src, lu, piv, info, check_finite, threads),
                           plan.reaches_lapack)
     if per_matrix_info:
+        assert info is not None
         if check_finite:
             _raise_nonfinite(info, "a")
         return lu, piv, info
+    assert summary is not None      # the kernel's summary, as info is None
     first_nonfinite, singular, first_singular, diag = summary
     if check_finite and first_nonfinite is not None:
         _raise_nonfinite_at(first_nonfinite, batch, "a")
@@ -184,7 +234,14 @@ _CONVENTIONS = """
     is paid; for 2-D input this is exactly SciPy's result."""
 
 
-def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
+@overload
+def lu_factor(a: DaskArrayT, overwrite_a: bool = ..., check_finite: bool = ..., *,
+              workers: Workers = ...) -> tuple[DaskArrayT, DaskArrayT]: ...
+@overload
+def lu_factor(a: ArrayLike, overwrite_a: bool = ..., check_finite: bool = ..., *,
+              workers: Workers = ...) -> tuple[InexactArray, Int32Array]: ...
+def lu_factor(a: ArrayLike | DaskArray, overwrite_a: bool = False, check_finite: bool = True, *,
+              workers: Workers = None) -> tuple[InexactArray, Int32Array] | tuple[DaskArray, ...]:
     """Compute the pivoted LU decomposition of each matrix in a stack.
 
     The decomposition is ``A = P @ L @ U`` with P a permutation matrix, L
@@ -287,16 +344,27 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, workers=None):
     >>> np.allclose(lu[7], lu7), np.array_equal(piv[7], piv7)
     (True, True)
     """
+    if (dask := _dask_twin(a)) is not None:
+        return dask.lu_factor(a, overwrite_a, check_finite, workers=workers)
     lu, piv, (singular, first, diag) = _factor(a, overwrite_a, check_finite, workers,
                                                per_matrix_info=False)
     _warn_singular(singular, first, diag, lu.shape[:-2], "lu_factor")
     return lu, piv
 
 
-lu_factor.__doc__ = lu_factor.__doc__ % _CONVENTIONS
+if lu_factor.__doc__:       # None under python -OO
+    lu_factor.__doc__ %= _CONVENTIONS
 
 
-def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
+@overload
+def lu_factor_ex(a: DaskArrayT, overwrite_a: bool = ..., check_finite: bool = ..., *,
+                 workers: Workers = ...) -> tuple[DaskArrayT, DaskArrayT, DaskArrayT]: ...
+@overload
+def lu_factor_ex(a: ArrayLike, overwrite_a: bool = ..., check_finite: bool = ..., *,
+                 workers: Workers = ...) -> tuple[InexactArray, Int32Array, Int32Array]: ...
+def lu_factor_ex(a: ArrayLike | DaskArray, overwrite_a: bool = False, check_finite: bool = True,
+                 *, workers: Workers = None
+                 ) -> tuple[InexactArray, Int32Array, Int32Array] | tuple[DaskArray, ...]:
     """LU decomposition of each matrix, with the per-matrix LAPACK status.
 
     The same as :func:`lu_factor` but it never warns about singular
@@ -339,11 +407,50 @@ def lu_factor_ex(a, overwrite_a=False, check_finite=True, *, workers=None):
     >>> np.flatnonzero(info)        # which matrices are singular
     array([1])
     """
+    if (dask := _dask_twin(a)) is not None:
+        return dask.lu_factor_ex(a, overwrite_a, check_finite, workers=workers)
     return _factor(a, overwrite_a, check_finite, workers, per_matrix_info=True)
 
 
-def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
-       p_indices=False, *, workers=None):
+# lu and lu_unpack return (pl, u) with permute_l=True, else (p, l, u) with p
+# a row-index vector (p_indices=True) or a permutation matrix: a literal
+# True or False picks the tuple, a bool known only at run time gives the
+# union. p_indices=True needs every argument before it when passed by
+# position, so it has one overload by position and one by keyword.
+@overload
+def lu(a: DaskArrayT, permute_l: Literal[True], overwrite_a: bool = ...,
+       check_finite: bool = ..., p_indices: bool = ..., *,
+       workers: Workers = ...) -> tuple[DaskArrayT, DaskArrayT]: ...
+@overload
+def lu(a: DaskArrayT, permute_l: Literal[False] = ..., overwrite_a: bool = ...,
+       check_finite: bool = ..., p_indices: bool = ..., *,
+       workers: Workers = ...) -> tuple[DaskArrayT, DaskArrayT, DaskArrayT]: ...
+@overload
+def lu(a: DaskArrayT, permute_l: bool, overwrite_a: bool = ..., check_finite: bool = ...,
+       p_indices: bool = ..., *, workers: Workers = ...
+       ) -> tuple[DaskArrayT, DaskArrayT] | tuple[DaskArrayT, DaskArrayT, DaskArrayT]: ...
+@overload
+def lu(a: ArrayLike, permute_l: Literal[True], overwrite_a: bool = ...,
+       check_finite: bool = ..., p_indices: bool = ..., *,
+       workers: Workers = ...) -> tuple[InexactArray, InexactArray]: ...
+@overload
+def lu(a: ArrayLike, permute_l: Literal[False], overwrite_a: bool, check_finite: bool,
+       p_indices: Literal[True], *,
+       workers: Workers = ...) -> tuple[Int32Array, InexactArray, InexactArray]: ...
+@overload
+def lu(a: ArrayLike, permute_l: Literal[False] = ..., overwrite_a: bool = ...,
+       check_finite: bool = ..., *, p_indices: Literal[True],
+       workers: Workers = ...) -> tuple[Int32Array, InexactArray, InexactArray]: ...
+@overload
+def lu(a: ArrayLike, permute_l: Literal[False] = ..., overwrite_a: bool = ...,
+       check_finite: bool = ..., p_indices: Literal[False] = ..., *,
+       workers: Workers = ...) -> tuple[RealArray, InexactArray, InexactArray]: ...
+@overload
+def lu(a: ArrayLike, permute_l: bool = ..., overwrite_a: bool = ..., check_finite: bool = ...,
+       p_indices: bool = ..., *, workers: Workers = ...) -> _PLU: ...
+def lu(a: ArrayLike | DaskArray, permute_l: bool = False, overwrite_a: bool = False,
+       check_finite: bool = True, p_indices: bool = False, *,
+       workers: Workers = None) -> _PLU | tuple[DaskArray, ...]:
     """LU decomposition with partial pivoting of each matrix, as P, L, U.
 
     A drop-in for :func:`scipy.linalg.lu` on ``(..., M, N)`` stacks. The
@@ -426,11 +533,14 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True,
     >>> np.allclose(A, pl @ u)
     True
     """
+    if (dask := _dask_twin(a)) is not None:
+        return dask.lu(a, permute_l, overwrite_a, check_finite, p_indices, workers=workers)
     a1 = as_numeric_array(a, "a", 2)
     return _plu(a1, None, permute_l, p_indices, check_finite, workers)
 
 
-def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
+def _plu(a1: NDArray[Any], piv: NDArray[np.int32 | np.int64] | None, permute_l: bool,
+         p_indices: bool, check_finite: bool, workers: Workers, name: str = "a") -> _PLU:
     """lu() when ``piv`` is None; lu_unpack() of factors ``a1`` otherwise."""
     workers = resolve_workers(workers)
     dtype = result_dtype(a1)
@@ -447,13 +557,15 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
         # Zeros: fresh memory comes zeroed by the kernel, reused memory is
         # cleared in one pass; the kernel writes the ones.
         perm_kind, perm = 2, _outputs.zeros((*batch, m, m), real_dtype(dtype))
-    outputs = (lower, upper) if permute_l else (perm, lower, upper)
+    outputs: _PLU = (lower, upper) if perm is None else (perm, lower, upper)
     info = np.zeros(batch, np.int32)
     if a1.size == 0:
         # No pivots (K == 0, or no matrices): the permutation is the identity.
         if perm_kind == 1:
+            assert perm is not None
             perm[...] = np.arange(m, dtype=np.int32)
         elif perm_kind == 2:
+            assert perm is not None
             perm[..., np.arange(m), np.arange(m)] = 1
         return outputs
     if a1.dtype == dtype and a1.flags.aligned:
@@ -477,7 +589,34 @@ def _plu(a1, piv, permute_l, p_indices, check_finite, workers, name="a"):
     return outputs
 
 
-def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
+@overload
+def lu_unpack(lu: DaskArrayT, piv: ArrayLike | DaskArray, *, permute_l: Literal[True],
+              p_indices: bool = ..., workers: Workers = ...) -> tuple[DaskArrayT, DaskArrayT]: ...
+@overload
+def lu_unpack(lu: DaskArrayT, piv: ArrayLike | DaskArray, *, permute_l: Literal[False] = ...,
+              p_indices: bool = ..., workers: Workers = ...
+              ) -> tuple[DaskArrayT, DaskArrayT, DaskArrayT]: ...
+@overload
+def lu_unpack(lu: DaskArrayT, piv: ArrayLike | DaskArray, *, permute_l: bool,
+              p_indices: bool = ..., workers: Workers = ...
+              ) -> tuple[DaskArrayT, DaskArrayT] | tuple[DaskArrayT, DaskArrayT, DaskArrayT]: ...
+@overload
+def lu_unpack(lu: ArrayLike, piv: ArrayLike, *, permute_l: Literal[True],
+              p_indices: bool = ..., workers: Workers = ...
+              ) -> tuple[InexactArray, InexactArray]: ...
+@overload
+def lu_unpack(lu: ArrayLike, piv: ArrayLike, *, permute_l: Literal[False] = ...,
+              p_indices: Literal[True], workers: Workers = ...
+              ) -> tuple[Int32Array, InexactArray, InexactArray]: ...
+@overload
+def lu_unpack(lu: ArrayLike, piv: ArrayLike, *, permute_l: Literal[False] = ...,
+              p_indices: Literal[False] = ..., workers: Workers = ...
+              ) -> tuple[RealArray, InexactArray, InexactArray]: ...
+@overload
+def lu_unpack(lu: ArrayLike, piv: ArrayLike, *, permute_l: bool = ..., p_indices: bool = ...,
+              workers: Workers = ...) -> _PLU: ...
+def lu_unpack(lu: ArrayLike | DaskArray, piv: ArrayLike | DaskArray, *, permute_l: bool = False,
+              p_indices: bool = False, workers: Workers = None) -> _PLU | tuple[DaskArray, ...]:
     """P, L and U from the compact factorization of :func:`lu_factor`.
 
     Gives the outputs of :func:`lu` from ``(lu, piv)`` without factoring
@@ -519,6 +658,9 @@ def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
     >>> np.allclose(a, pl @ u)
     True
     """
+    if (dask := _dask_twin(lu, piv)) is not None:
+        return dask.lu_unpack(lu, piv, permute_l=permute_l, p_indices=p_indices,
+                              workers=workers)
     lu = as_numeric_array(lu, "lu", 2)
     m, n = lu.shape[-2:]
     piv = _as_pivots(piv, min(m, n), "lu")
@@ -530,7 +672,8 @@ def lu_unpack(lu, piv, *, permute_l=False, p_indices=False, workers=None):
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 
 
-def _as_pivots(piv, k=None, other="lu", name="piv"):
+def _as_pivots(piv: object, k: int | None = None, other: str = "lu",
+               name: str = "piv") -> NDArray[np.int32 | np.int64]:
     """``piv`` as an int32 or int64 array of shape (..., k) (any last
     dimension when k is None), or a clear error. Other integer dtypes are
     converted, and so are real floats holding whole numbers (pivots read
@@ -558,7 +701,7 @@ def _as_pivots(piv, k=None, other="lu", name="piv"):
     return piv.astype(np.int64)
 
 
-def _whole_floats_as_int64(piv, name):
+def _whole_floats_as_int64(piv: NDArray[np.floating[Any]], name: str) -> NDArray[np.int64]:
     """Float pivots as int64, or ValueError at the first value that is not a
     whole number. Whole values too large for int64 become -1, which the
     kernels then report as out of range at the right batch position."""
@@ -575,7 +718,7 @@ def _whole_floats_as_int64(piv, name):
     return piv.astype(np.int64)
 
 
-def _raise_bad_pivots(info, name, m, what="row indices"):
+def _raise_bad_pivots(info: Int32Array, name: str, m: int, what: str = "row indices") -> None:
     if info.size == 0 or info.min() > _batch.INFO_BAD_PIVOT:
         return
     bad = np.flatnonzero(info == _batch.INFO_BAD_PIVOT)
@@ -584,8 +727,22 @@ def _raise_bad_pivots(info, name, m, what="row indices"):
         raise ValueError(f"{name} must hold {what} in [0, {m}){where}")
 
 
-def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
-             workers=None):
+# A Dask array as lu or as b makes x a Dask array (lu's type first).
+@overload
+def lu_solve(lu_and_piv: tuple[DaskArrayT, ArrayLike | DaskArray], b: ArrayLike | DaskArray,
+             trans: Trans = ..., overwrite_b: bool = ..., check_finite: bool = ..., *,
+             workers: Workers = ...) -> DaskArrayT: ...
+@overload
+def lu_solve(lu_and_piv: tuple[ArrayLike, ArrayLike | DaskArray], b: DaskArrayT,
+             trans: Trans = ..., overwrite_b: bool = ..., check_finite: bool = ..., *,
+             workers: Workers = ...) -> DaskArrayT: ...
+@overload
+def lu_solve(lu_and_piv: tuple[ArrayLike, ArrayLike], b: ArrayLike, trans: Trans = ...,
+             overwrite_b: bool = ..., check_finite: bool = ..., *,
+             workers: Workers = ...) -> InexactArray: ...
+def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
+             b: ArrayLike | DaskArray, trans: Trans = 0, overwrite_b: bool = False,
+             check_finite: bool = True, *, workers: Workers = None) -> InexactArray | DaskArray:
     """Solve ``a x = b`` for each matrix, given the LU factorization of ``a``.
 
     A drop-in for :func:`scipy.linalg.lu_solve` that takes stacks: the batch
@@ -656,6 +813,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     >>> X.shape, np.allclose(A @ X, B)
     ((500, 5, 3), True)
     """
+    pair = lu_and_piv if isinstance(lu_and_piv, (tuple, list)) else ()
+    if (dask := _dask_twin(b, *pair)) is not None:
+        return dask.lu_solve(lu_and_piv, b, trans, overwrite_b, check_finite, workers=workers)
     workers = resolve_workers(workers)
     try:
         lu_arr, piv = lu_and_piv

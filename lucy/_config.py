@@ -1,19 +1,59 @@
 """Build and runtime configuration, for bug reports and ``python -m lucy``."""
 
+from __future__ import annotations
+
 import os
 import platform
 import sys
+import warnings
+from typing import Any
 
 import numpy as np
 import scipy
 
-from . import _batch, _outputs
-from ._threads import get_workers
+from . import _batch, _build_config, _outputs
+from ._threads import _usable_cpus, get_workers
 
 __all__ = ["show_config", "config"]
 
+# What show_config and ``python -m lucy`` say when OpenMP is off because the
+# compiler had none (a wheel from the package index always has it).
+HOW_TO_GET_OPENMP = """\
+To get it, rebuild lucy with a compiler that has OpenMP: GCC, or Clang with
+libomp (Debian/Ubuntu: apt install libomp-dev; macOS: brew install libomp):
+  pip install --force-reinstall --no-deps --no-cache-dir lucy-batched-lu
+or, in a clone, pip install --force-reinstall --no-deps . (the build log
+then shows "Run-time dependency OpenMP found: YES"). To build a serial lucy
+on purpose, and silence the warning at import, add
+-Csetup-args=-Dopenmp=disabled to that command."""
 
-def _blas_libraries():
+
+def openmp_warning(openmp: bool, openmp_option: str, cpus: int) -> str | None:
+    """The warning ``import lucy`` gives about OpenMP, or None.
+
+    Only a build that wanted OpenMP and did not get it (the compiler had
+    none) warns, and only where more than one core is usable: that lucy runs
+    every batch on one core without saying so anywhere else a user would
+    look. A build with ``-Dopenmp=disabled`` is serial by choice and stays
+    quiet.
+    """
+    if openmp or openmp_option == "disabled" or cpus < 2:
+        return None
+    return (f"lucy was built without OpenMP (the compiler had none), so every batch "
+            f"runs on one of this machine's {cpus} cores; lucy.show_config() says "
+            f"how to rebuild it with OpenMP")
+
+
+def _warn_if_openmp_is_missing() -> None:
+    message = openmp_warning(_batch.openmp_enabled(), _build_config.openmp_option,
+                             _usable_cpus())
+    if message:
+        # stacklevel=2 names lucy/__init__.py; the user's `import lucy` lies
+        # further up, behind importlib's frames.
+        warnings.warn(message, UserWarning, stacklevel=2)
+
+
+def _blas_libraries() -> list[dict[str, Any]]:
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
@@ -26,7 +66,7 @@ def _blas_libraries():
     ]
 
 
-def config():
+def config() -> dict[str, Any]:
     """lucy's configuration as a dict (see :func:`show_config`)."""
     from . import __version__
     return {
@@ -36,8 +76,9 @@ def config():
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "openmp": _batch.openmp_enabled(),
+        "openmp_option": _build_config.openmp_option,
         "default_workers": get_workers(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "usable_cpus": _usable_cpus(),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "lapack": "scipy.linalg.cython_lapack",
         "lapack_int_bytes": _batch.lapack_int_size(),
@@ -53,7 +94,17 @@ def config():
     }
 
 
-def show_config():
+def openmp_lines(c: dict[str, Any]) -> list[str]:
+    """What show_config says about OpenMP, given :func:`config`'s dict."""
+    if c["openmp"]:
+        return ["on"]
+    if c["openmp_option"] == "disabled":
+        return ["off (built with -Dopenmp=disabled: every batch runs on one thread)"]
+    return ["OFF: lucy was built without OpenMP (the compiler had none), so every "
+            "batch runs on one thread.", *HOW_TO_GET_OPENMP.splitlines()]
+
+
+def show_config() -> None:
     """Print how lucy was built and what it will use at run time.
 
     Shows the versions, whether the kernels were compiled with OpenMP
@@ -73,7 +124,7 @@ def show_config():
     c = config()
     print(f"lucy {c['lucy']} (Python {c['python']}, numpy {c['numpy']}, scipy {c['scipy']})")
     print(f"  platform: {c['platform']}")
-    print(f"  openmp: {'on' if c['openmp'] else 'OFF (built without OpenMP: batches run serially)'}")
+    print("  openmp: " + "\n    ".join(openmp_lines(c)))
     print(f"  default workers: {c['default_workers']} (usable cores: {c['usable_cpus']}, "
           f"OMP_NUM_THREADS={c['OMP_NUM_THREADS']})")
     print(f"  lapack: {c['lapack']} ({8 * c['lapack_int_bytes']}-bit integers)")

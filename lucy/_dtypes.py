@@ -1,9 +1,15 @@
 """Input conversion and the dtype rule: the one place that decides which
 LAPACK precision a call runs in."""
 
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 __all__ = ["as_numeric_array", "result_dtype", "real_dtype"]
 
@@ -14,7 +20,7 @@ __all__ = ["as_numeric_array", "result_dtype", "real_dtype"]
 _SCORE = {c: 1 for c in "?bBhHef"}
 _SCORE.update({c: 2 for c in "iIlLqQdgpP"})
 _SCORE.update({"F": 3, "D": 4, "G": 4})
-_DTYPE_OF_SCORE = {
+_DTYPE_OF_SCORE: dict[int, np.dtype[np.inexact[Any]]] = {
     1: np.dtype(np.float32),
     2: np.dtype(np.float64),
     3: np.dtype(np.complex64),
@@ -22,7 +28,7 @@ _DTYPE_OF_SCORE = {
 }
 
 
-def result_dtype(*arrays):
+def result_dtype(*arrays: NDArray[Any]) -> np.dtype[np.inexact[Any]]:
     """The LAPACK dtype SciPy would compute ``arrays`` in together."""
     scores = [_SCORE[a.dtype.char] for a in arrays]
     best = max(scores)
@@ -32,7 +38,7 @@ def result_dtype(*arrays):
     return _DTYPE_OF_SCORE[best]
 
 
-def real_dtype(dtype):
+def real_dtype(dtype: np.dtype[Any]) -> np.dtype[np.floating[Any]]:
     """float32 for float32/complex64, float64 for float64/complex128."""
     return np.dtype(np.float32) if dtype.char in "fF" else np.dtype(np.float64)
 
@@ -41,7 +47,7 @@ def real_dtype(dtype):
 _NDIM_WORDS = {1: "one", 2: "two"}
 
 
-def as_numeric_array(a, name, min_ndim):
+def as_numeric_array(a: object, name: str, min_ndim: int) -> NDArray[Any]:
     """``a`` as an ndarray of a numeric dtype, or a clear exception.
 
     Object arrays are converted when every element is a real or complex
@@ -70,7 +76,7 @@ def as_numeric_array(a, name, min_ndim):
     return arr
 
 
-def _convert_objects(arr, name):
+def _convert_objects(arr: NDArray[np.object_], name: str) -> NDArray[np.float64 | np.complex128]:
     # numpy would turn None into NaN, parse numeric strings, and drop the
     # imaginary part of complex objects cast to float: check, then cast.
     items = list(arr.flat)

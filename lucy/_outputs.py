@@ -13,13 +13,21 @@ under memory pressure. Intermediate arrays and other libraries' arrays are
 untouched.
 """
 
+from __future__ import annotations
+
 import math
 import os
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _batch
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import DTypeLike, NDArray
 
 __all__ = ["empty", "zeros", "empty_cache"]
 
@@ -27,7 +35,7 @@ _ENV = "LUCY_OUTPUT_CACHE_BYTES"
 _DEFAULT_LIMIT = 1 << 30        # bytes; at most an eighth of the RAM
 
 
-def _default_limit():
+def _default_limit() -> int:
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, OSError, ValueError):
@@ -35,7 +43,7 @@ def _default_limit():
     return min(_DEFAULT_LIMIT, ram // 8)
 
 
-def _limit_from_environment():
+def _limit_from_environment() -> int:
     text = os.environ.get(_ENV, "").strip()
     if not text:
         return _default_limit()
@@ -53,24 +61,25 @@ def _limit_from_environment():
 _batch.configure_output_cache(_limit_from_environment())
 
 
-def _make(make, shape, dtype):
+def _make(make: Callable[[tuple[int, ...], np.dtype[Any]], NDArray[Any]],
+          shape: tuple[int, ...], dtype: DTypeLike) -> NDArray[Any]:
     dtype = np.dtype(dtype)
     if math.prod(shape) * dtype.itemsize < _batch.OUTPUT_CACHE_MIN_BYTES:
         return make(shape, dtype)
     return _batch.cached_output(make, shape, dtype)
 
 
-def empty(shape, dtype):
+def empty(shape: tuple[int, ...], dtype: DTypeLike) -> NDArray[Any]:
     """np.empty for an output of lucy's."""
     return _make(np.empty, shape, dtype)
 
 
-def zeros(shape, dtype):
+def zeros(shape: tuple[int, ...], dtype: DTypeLike) -> NDArray[Any]:
     """np.zeros for an output of lucy's."""
     return _make(np.zeros, shape, dtype)
 
 
-def empty_cache():
+def empty_cache() -> None:
     """Release the memory lucy keeps from its freed outputs.
 
     lucy's outputs of 4 MiB or more come from memory that lucy keeps when
@@ -95,6 +104,6 @@ def empty_cache():
     _batch.release_output_cache()
 
 
-def cache_state():
+def cache_state() -> tuple[int, int, int]:
     """(blocks kept, bytes kept, byte limit) of the output cache."""
     return _batch.output_cache_state()

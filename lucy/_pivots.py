@@ -1,6 +1,9 @@
 """Conversions between LAPACK pivots and permutation indices, batched."""
 
+from __future__ import annotations
+
 import operator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -8,13 +11,20 @@ from . import _batch, _outputs
 from ._api import _as_pivots, _plan_threads, _raise_bad_pivots
 from ._threads import resolve_workers
 
+if TYPE_CHECKING:
+    from typing import SupportsIndex
+
+    from numpy.typing import ArrayLike, NDArray
+
+    from ._typing import Int32Array, Workers
+
 __all__ = ["pivots_to_permutation", "permutation_to_pivots"]
 
 # Permutations are int32: rows beyond this cannot be indexed.
 _MAX_ROWS = 2**31 - 1
 
 
-def _size_arg(value, name, default, minimum):
+def _size_arg(value: SupportsIndex | None, name: str, default: int, minimum: int) -> int:
     if value is None:
         return default
     try:
@@ -26,7 +36,8 @@ def _size_arg(value, name, default, minimum):
     return value
 
 
-def _convert(src, out_len, to_permutation, workers):
+def _convert(src: NDArray[np.int32 | np.int64], out_len: int, to_permutation: bool,
+             workers: Workers) -> tuple[Int32Array, Int32Array]:
     workers = resolve_workers(workers)
     batch = src.shape[:-1]
     out = _outputs.empty((*batch, out_len), np.int32)
@@ -39,7 +50,8 @@ def _convert(src, out_len, to_permutation, workers):
     return out, info
 
 
-def pivots_to_permutation(piv, m=None, *, workers=None):
+def pivots_to_permutation(piv: ArrayLike, m: SupportsIndex | None = None, *,
+                          workers: Workers = None) -> Int32Array:
     """Permutation indices ``perm`` from LAPACK pivots: ``A[perm] == L @ U``.
 
     Applies the row swaps ``piv`` (row i interchanged with row ``piv[i]``,
@@ -95,7 +107,8 @@ def pivots_to_permutation(piv, m=None, *, workers=None):
     return perm
 
 
-def permutation_to_pivots(perm, k=None, *, workers=None):
+def permutation_to_pivots(perm: ArrayLike, k: SupportsIndex | None = None, *,
+                          workers: Workers = None) -> Int32Array:
     """LAPACK pivots from permutation indices; the inverse of
     :func:`pivots_to_permutation`.
 

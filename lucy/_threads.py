@@ -12,6 +12,8 @@ While lucy calls LAPACK, BLAS is held at one thread, for two reasons:
   thread count, so any number of threads gives the same bits.
 """
 
+from __future__ import annotations
+
 import contextlib
 import contextvars
 import ctypes
@@ -20,12 +22,23 @@ import os
 import sys
 import threading
 import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from . import _batch
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from types import FrameType
+    from typing import Any, SupportsIndex
+
+    from ._typing import Workers
+
 __all__ = ["set_workers", "get_workers", "resolve_workers", "blas_single_threaded"]
 
-_default_workers = contextvars.ContextVar("lucy_default_workers", default=None)
+_default_workers: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "lucy_default_workers", default=None)
 
 
 # A request for more threads than this many per usable core is capped there:
@@ -36,21 +49,22 @@ _default_workers = contextvars.ContextVar("lucy_default_workers", default=None)
 THREADS_PER_CPU = _batch.THREADS_PER_CPU
 
 
-def max_threads():
+def max_threads() -> int:
     """The most threads one lucy call starts: ``THREADS_PER_CPU`` times the
     usable cores."""
     return THREADS_PER_CPU * _usable_cpus()
 
 
-def _usable_cpus():
+def _usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
 
 
-def _check_workers(workers):
-    if isinstance(workers, bool):
+def _check_workers(workers: SupportsIndex) -> int:
+    # np.bool_ too: NumPy 1.26 still lets operator.index() take it.
+    if isinstance(workers, (bool, np.bool_)):
         raise TypeError("workers must be an integer or None, not bool")
     try:
         workers = operator.index(workers)
@@ -69,7 +83,7 @@ def _check_workers(workers):
     return workers
 
 
-def resolve_workers(workers=None):
+def resolve_workers(workers: Workers = None) -> int:
     """The thread count a call with this ``workers`` argument will use.
 
     ``None`` means the default: the value set by :func:`set_workers`, else
@@ -93,14 +107,14 @@ _forked_after_parallel = False
 _fork_warned = False
 
 
-def _openmp_threads_started():
+def _openmp_threads_started() -> bool:
     """Whether lucy has started OpenMP threads in this process: through its
     Python functions, or through cython_lu's C API called from other code."""
     cython_lu = sys.modules.get("lucy.cython_lu")
     return _parallel_started or (cython_lu is not None and cython_lu._openmp_threads_started())
 
 
-def _after_fork_in_child():
+def _after_fork_in_child() -> None:
     global _forked_after_parallel, _fork_warned
     _forked_after_parallel = _forked_after_parallel or _openmp_threads_started()
     _fork_warned = False
@@ -110,16 +124,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _caller_stacklevel():
+def _caller_stacklevel() -> int:
     """warnings.warn's stacklevel that names the first caller outside lucy."""
     package = os.path.dirname(os.path.abspath(__file__))
+    frame: FrameType | None
     frame, level = sys._getframe(1), 1
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package:
         frame, level = frame.f_back, level + 1
     return level
 
 
-def fork_safe_threads(threads):
+def fork_safe_threads(threads: int) -> int:
     """``threads`` for a compiled call about to run, or 1 in a child process
     forked after lucy had started its OpenMP threads."""
     global _parallel_started, _fork_warned
@@ -139,7 +154,7 @@ def fork_safe_threads(threads):
     return threads
 
 
-def get_workers():
+def get_workers() -> int:
     """Return the number of threads lucy's functions use by default.
 
     Returns
@@ -159,7 +174,7 @@ def get_workers():
 
 
 @contextlib.contextmanager
-def set_workers(workers):
+def set_workers(workers: SupportsIndex) -> Iterator[None]:
     """Context manager setting the default ``workers`` of lucy's functions.
 
     Parameters
@@ -195,7 +210,8 @@ _PROCESS_WIDE = [
      ("bli_thread_set_num_threads", "bli_thread_get_num_threads")]
 
 
-def _c_function(dll, name, argtypes, restype):
+def _c_function(dll: ctypes.CDLL, name: str, argtypes: list[Any],
+                restype: Any) -> Any:
     fn = getattr(dll, name, None)
     if fn is not None:
         fn.argtypes, fn.restype = argtypes, restype
@@ -218,11 +234,12 @@ class _BlasThreads:
     builds (it sets the global count), so neither can give per-call control.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._depth = 0
-        self._saved = None
-        self._process_wide = None    # (set, get) ctypes functions, found on first use
+        self._saved: list[int] | None = None
+        # (set, get) ctypes functions, found on first use
+        self._process_wide: list[tuple[Callable[[int], None], Callable[[], int]]] | None = None
         if hasattr(os, "register_at_fork"):
             # A fork copies the lock and the hold as they are, but not the
             # threads inside lucy that would release them: the child would
@@ -233,25 +250,27 @@ class _BlasThreads:
                                 after_in_parent=self._unlock_after_fork,
                                 after_in_child=self._reset_in_child)
 
-    def _lock_for_fork(self):
+    def _lock_for_fork(self) -> None:
         self._lock.acquire()
 
-    def _unlock_after_fork(self):
+    def _unlock_after_fork(self) -> None:
         self._lock.release()
 
-    def _reset_in_child(self):
+    def _reset_in_child(self) -> None:
         self._lock = threading.Lock()
         if self._depth:
             self._restore()
             self._depth = 0
 
-    def _restore(self):
+    def _restore(self) -> None:
+        # Only while a hold is in place, which __enter__ saved.
+        assert self._process_wide is not None and self._saved is not None
         for (set_, _), n in zip(self._process_wide, self._saved):
             if n != 1:
                 set_(n)
         self._saved = None
 
-    def setup(self):
+    def setup(self) -> None:
         """Find the loaded BLAS libraries (threadpoolctl; about a
         millisecond) and their thread-count functions."""
         try:
@@ -269,12 +288,13 @@ class _BlasThreads:
                     self._process_wide.append((set_fn, get_fn))
                     break
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         with self._lock:
             if self._process_wide is None:
                 # Looked up on first use: calls that never reach LAPACK
                 # (lucy's own kernels) do not pay for it at import.
                 self.setup()
+            assert self._process_wide is not None
             if self._depth == 0:
                 self._saved = [get() for _, get in self._process_wide]
                 for (set_, _), n in zip(self._process_wide, self._saved):
@@ -282,7 +302,7 @@ class _BlasThreads:
                         set_(1)
             self._depth += 1
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._depth -= 1
             if self._depth == 0:

@@ -34,7 +34,7 @@
 # none touches global state or Python objects, and all are ``noexcept
 # nogil``. Matrices that lucy's own kernels do not take (larger than 32 x 32,
 # except float32, float64 and complex128 up to 96 x 96 on CPUs
-# with AVX2 + FMA; README.md has the rule) go to SciPy's LAPACK, and float32/
+# with AVX2 + FMA; docs/cython.md has the rule) go to SciPy's LAPACK, and float32/
 # float64 ones up to 511 x 511 (rows a multiple of 8/4) to lucy's blocked
 # LU, which calls BLAS's gemm; that BLAS may run its own threads: when you
 # call lucy from your own parallel loop, keep BLAS at one thread (for

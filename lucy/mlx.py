@@ -23,18 +23,36 @@ takes float32 and float64 only); the batch is factored in parallel with
 SciPy's LAPACK (MLX runs it serially on reference LAPACK).
 """
 
+from __future__ import annotations
+
 import operator
 import sys
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from ._api import _factor, lu as _lucy_lu
 from ._threads import resolve_workers
 
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import SupportsIndex, TypeAlias
+
+    # MLX's own types (mlx.core ships stubs). Where MLX is not installed a
+    # type checker reads them as Any, so every call checks and returns Any.
+    import mlx.core as mx
+    from numpy.typing import ArrayLike, NDArray
+
+    from ._typing import InexactArray, UInt32Array
+
+    # None or an MLX CPU stream or device: lucy's default workers; an
+    # integer: a worker count.
+    _Stream: TypeAlias = SupportsIndex | mx.Stream | mx.Device | mx.DeviceType | None
+
 __all__ = ["lu_factor", "lu"]
 
 
-def _mx():
+def _mx() -> ModuleType | None:
     """``mlx.core`` if it has been imported, else None.
 
     An ``mlx.core`` object can only exist once ``mlx.core`` is imported, so
@@ -42,13 +60,15 @@ def _mx():
     return sys.modules.get("mlx.core")
 
 
-def _workers_from_stream(stream):
+def _workers_from_stream(stream: object) -> int | None:
     """lucy's ``workers`` for an MLX ``stream`` argument (None: the default)."""
     if stream is None:
         return None
-    if not isinstance(stream, bool):
+    if not isinstance(stream, (bool, np.bool_)):   # NumPy 1.26 lets index() take np.bool_
         try:
-            workers = operator.index(stream)
+            # Any object: a stream or device has no __index__ and lands in
+            # the except clause.
+            workers = operator.index(stream)  # type: ignore[arg-type]
         except TypeError:
             pass
         else:
@@ -76,6 +96,7 @@ def _workers_from_stream(stream):
             "stream must be None, an MLX CPU stream or device (mlx.core.cpu, "
             "mlx.core.Device, mlx.core.Stream) or an int worker count, not "
             f"{type(stream).__name__}")
+    assert mx is not None       # device_type came from it
     if device_type != mx.cpu:
         raise ValueError(
             f"stream={stream!r}: lucy has no GPU LU (neither has MLX); pass "
@@ -83,7 +104,7 @@ def _workers_from_stream(stream):
     return None
 
 
-def _as_input(a):
+def _as_input(a: ArrayLike) -> tuple[ArrayLike, ModuleType | None]:
     """(``a`` readable by lucy, mlx.core if results go back as MLX arrays)."""
     mx = _mx()
     if mx is not None and isinstance(a, mx.array):
@@ -94,7 +115,7 @@ def _as_input(a):
     return a, None
 
 
-def _outputs(mx, arrays):
+def _outputs(mx: ModuleType | None, arrays: tuple[NDArray[Any], ...]) -> tuple[Any, ...]:
     if mx is None:
         return arrays
     out = []
@@ -107,7 +128,12 @@ def _outputs(mx, arrays):
     return tuple(out)
 
 
-def lu_factor(a, *, stream=None):
+@overload
+def lu_factor(a: mx.array, *, stream: _Stream = ...) -> tuple[mx.array, mx.array]: ...
+@overload
+def lu_factor(a: ArrayLike, *, stream: _Stream = ...) -> tuple[InexactArray, UInt32Array]: ...
+def lu_factor(a: ArrayLike, *, stream: _Stream = None
+              ) -> tuple[InexactArray, UInt32Array] | tuple[mx.array, mx.array]:
     """Compact LU factorization with partial pivoting, as MLX computes it.
 
     A drop-in for ``mlx.core.linalg.lu_factor``: the same arguments and
@@ -200,7 +226,13 @@ def lu_factor(a, *, stream=None):
     return _outputs(mx, (lu, piv.view(np.uint32)))
 
 
-def lu(a, *, stream=None):
+@overload
+def lu(a: mx.array, *, stream: _Stream = ...) -> tuple[mx.array, mx.array, mx.array]: ...
+@overload
+def lu(a: ArrayLike, *, stream: _Stream = ...
+       ) -> tuple[UInt32Array, InexactArray, InexactArray]: ...
+def lu(a: ArrayLike, *, stream: _Stream = None
+       ) -> tuple[UInt32Array, InexactArray, InexactArray] | tuple[mx.array, mx.array, mx.array]:
     """LU factorization with partial pivoting as ``P, L, U``, as MLX does it.
 
     A drop-in for ``mlx.core.linalg.lu``: ``P`` is a row-index vector with

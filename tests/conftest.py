@@ -13,8 +13,13 @@ import pytest
 import scipy.linalg as sla
 from hypothesis import HealthCheck, settings
 
-import lucy
-from lucy import _batch, cython_lu
+with warnings.catch_warnings():
+    # A build that fell back to serial kernels warns at import (an error
+    # under filterwarnings = error); test_openmp_built_in reports it, with
+    # the fix, instead of the whole suite failing to load.
+    warnings.filterwarnings("ignore", "lucy was built without OpenMP", UserWarning)
+    import lucy
+    from lucy import _batch, cython_lu
 
 # (differing_executors: the property tests of classes run once per SIMD
 # tier, each time from another instance of the class; see KERNEL_TIERS.)
@@ -26,6 +31,40 @@ settings.register_profile(
     "long", max_examples=6000, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# What the oldest NumPy and SciPy that lucy supports (1.26 and 1.13, tested by
+# .ci/oldest.sh) cannot do themselves: tests that need it skip, saying why,
+# instead of blaming lucy. NumPy arrays have up to 64 dimensions from NumPy
+# 2.0 on, 32 before.
+NUMPY_MAX_DIMS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+
+
+def skip_beyond_numpy_max_dims(ndim):
+    if ndim > NUMPY_MAX_DIMS:
+        pytest.skip(f"NumPy {np.__version__} arrays have at most {NUMPY_MAX_DIMS} "
+                    f"dimensions, not {ndim}")
+
+
+def _scipy_does(call):
+    """Whether SciPy, the oracle, runs ``call`` (probed, not read off a version)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            call()
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# SciPy 1.13's lu refuses longdouble, and its lu_factor and lu_solve raise on
+# matrices with no rows or columns.
+SCIPY_LU_TAKES_LONGDOUBLE = _scipy_does(lambda: sla.lu(np.eye(2, dtype=np.longdouble)))
+SCIPY_TAKES_EMPTY = (_scipy_does(lambda: sla.lu_factor(np.ones((0, 3))))
+                     and _scipy_does(lambda: sla.lu_solve((np.ones((0, 0)), np.ones(0, np.int32)),
+                                                          np.ones((0, 1)))))
+
+# Set by .ci/sanitize.sh: the suite runs with AddressSanitizer preloaded.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 LAPACK_DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 # Dtypes SciPy casts, with the dtype it computes in.

@@ -1,16 +1,17 @@
 """lucy's C-level API, ``cimport lucy.cython_lu``.
 
-* The Python twins (lucy._cython_lu_twins, which cimports lucy.cython_lu the
-  way downstream code does) against lucy's Python API and SciPy, for every
-  exported function and dtype.
+* The Python twins (tests/_cython_lu_twins, a small Cython project that
+  cimports lucy.cython_lu the way downstream code does, built against the
+  installed lucy by the ``twins`` fixture) against lucy's Python API and
+  SciPy, for every exported function and dtype.
 * The ABI: the exported C signatures against the checked-in snapshot.
-* A downstream meson project (tests/_cython_examples, also the README's
-  example) built as C and C++ against the installed lucy and run.
+* A downstream meson project (tests/_cython_examples, also the example of
+  docs/cython.md) built as C and C++ against the installed lucy and run.
 
 Run this file as a script to print the current signature snapshot.
 """
 
-import ctypes
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -30,13 +31,14 @@ import scipy.linalg as sla
 import lucy
 import lucy.cython_lu
 from lucy import _batch
-from lucy import _cython_lu_twins as twins
 from lucy._threads import blas_single_threaded
+import _capi
 from conftest import LAPACK_DTYPES, close, random_matrices, scipy_lu_factor
 
 HERE = Path(__file__).resolve().parent
 SNAPSHOT = HERE / "cython_api_signatures.txt"
 EXAMPLE = HERE / "_cython_examples"
+TWINS = HERE / "_cython_lu_twins"
 
 # (M, N): square, tall, wide, 1 x 1, and both sides of the small-matrix
 # kernel (n <= 32) and LAPACK.
@@ -73,14 +75,7 @@ def layouts_2d(a):
     yield "negative", flipped[::-1, ::-1]
 
 
-def capi_signatures():
-    """{name: C signature} of lucy.cython_lu's exported functions, from the
-    capsule names in ``__pyx_capi__``."""
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype = ctypes.c_char_p
-    get_name.argtypes = [ctypes.py_object]
-    return {name: get_name(capsule).decode()
-            for name, capsule in lucy.cython_lu.__pyx_capi__.items()}
+capi_signatures = _capi.signatures
 
 
 def read_snapshot():
@@ -100,7 +95,7 @@ def read_snapshot():
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 class TestFactor:
 
-    def test_lu_factor(self, dtype, shape, rng):
+    def test_lu_factor(self, twins, dtype, shape, rng):
         a = random_matrices(shape, dtype, rng)
         lu, piv, info = lucy_factor(a)
         f = np.asfortranarray(a.copy())
@@ -113,7 +108,7 @@ class TestFactor:
         np.testing.assert_array_equal(got_piv, ref_piv)
         close(f, ref_lu, dtype, max(shape))
 
-    def test_lu_factor_padded_lda(self, dtype, shape, rng):
+    def test_lu_factor_padded_lda(self, twins, dtype, shape, rng):
         a = random_matrices(shape, dtype, rng)
         big = np.zeros((shape[0] + 3, shape[1]), dtype, order="F")
         big[:shape[0]] = a
@@ -125,7 +120,7 @@ class TestFactor:
         assert not big[shape[0]:].any()     # the padding is never touched
 
     @pytest.mark.parametrize("with_work", [False, True], ids=["work=NULL", "work"])
-    def test_lu_factor_strided(self, dtype, shape, with_work, rng):
+    def test_lu_factor_strided(self, twins, dtype, shape, with_work, rng):
         a = random_matrices(shape, dtype, rng)
         lu, piv, _ = lucy_factor(a)
         for name, view in layouts_2d(a):
@@ -145,7 +140,7 @@ class TestFactorBatch:
                                        (1, 2, 2), (9, 1, 1)], ids=str)
     @pytest.mark.parametrize("order", ["C", "F"])
     @pytest.mark.parametrize("threads", [None, 1, 2, 3], ids=lambda t: f"threads={t}")
-    def test_matches_lu_factor_ex(self, dtype, shape, order, threads, rng):
+    def test_matches_lu_factor_ex(self, twins, dtype, shape, order, threads, rng):
         a = random_matrices(shape, dtype, rng)
         a[1 % shape[0]] = 0                 # one singular matrix
         with np.errstate(all="ignore"):
@@ -163,7 +158,7 @@ class TestFactorBatch:
         close(stack, lu, dtype, max(shape[1:]))
 
     @pytest.mark.parametrize("parallel", [False, True])
-    def test_strides_work_and_no_info(self, dtype, parallel, rng):
+    def test_strides_work_and_no_info(self, twins, dtype, parallel, rng):
         a = random_matrices((6, 5, 7), dtype, rng)
         lu, piv, _ = lucy.lu_factor_ex(a)
         # Every other matrix of a bigger stack, each transposed in memory,
@@ -185,7 +180,7 @@ class TestFactorBatch:
         close(stack, lu, dtype, 7)
         assert not big[1::2].any()
 
-    def test_negative_batch_stride(self, dtype, rng):
+    def test_negative_batch_stride(self, twins, dtype, rng):
         a = random_matrices((5, 4, 4), dtype, rng)
         lu, piv, _ = lucy.lu_factor_ex(a)
         stack = np.ascontiguousarray(a[::-1])[::-1]
@@ -196,7 +191,7 @@ class TestFactorBatch:
 
 
 @pytest.mark.every_tier   # (conftest.py)
-def test_parallel_batch_is_thread_count_independent(rng):
+def test_parallel_batch_is_thread_count_independent(twins, rng):
     a = random_matrices((64, 36, 36), np.float64, rng)
     results = []
     for threads in (1, 2, 4):
@@ -209,7 +204,7 @@ def test_parallel_batch_is_thread_count_independent(rng):
 
 
 @pytest.mark.every_tier   # (conftest.py)
-def test_singular_info_matches_lapack(rng):
+def test_singular_info_matches_lapack(twins, rng):
     a = rng.standard_normal((4, 4))
     a[:, 2] = 0                              # U[2, 2] == 0: info 3
     for dtype in LAPACK_DTYPES:
@@ -218,7 +213,7 @@ def test_singular_info_matches_lapack(rng):
         assert info == 3 == lucy_factor(a.astype(dtype))[2]
 
 
-def test_concurrent_calls_from_python_threads(rng):
+def test_concurrent_calls_from_python_threads(twins, rng):
     """The C functions are reentrant: twins running in 4 Python threads at
     once (GIL released) give the serial results."""
     stacks = [random_matrices((40, 12, 12), np.complex128, rng) for _ in range(8)]
@@ -245,7 +240,7 @@ def test_concurrent_calls_from_python_threads(rng):
 @pytest.mark.parametrize("trans", [0, 1, 2])
 class TestSolve:
 
-    def test_lu_solve(self, dtype, n, trans, rng):
+    def test_lu_solve(self, twins, dtype, n, trans, rng):
         a = random_matrices((n, n), dtype, rng) + n * np.eye(n, dtype=dtype)
         b = random_matrices((n, 3), dtype, rng)
         lu, piv, _ = lucy_factor(a)
@@ -257,7 +252,7 @@ class TestSolve:
             close(x, sla.lu_solve((lu, piv), b[:, :nrhs], trans=trans), dtype, n)
 
     @pytest.mark.parametrize("with_work", [False, True], ids=["work=NULL", "work"])
-    def test_lu_solve_strided(self, dtype, n, trans, with_work, rng):
+    def test_lu_solve_strided(self, twins, dtype, n, trans, with_work, rng):
         a = random_matrices((n, n), dtype, rng) + n * np.eye(n, dtype=dtype)
         b = random_matrices((n, 2), dtype, rng)
         lu, piv, _ = lucy_factor(a)
@@ -270,7 +265,7 @@ class TestSolve:
                 close(x, expected, dtype, n)
 
 
-def test_solve_with_row_major_factors(rng):
+def test_solve_with_row_major_factors(twins, rng):
     """The factors ?lu_factor_strided leaves in a C-ordered matrix solve."""
     for dtype in LAPACK_DTYPES:
         a = random_matrices((6, 6), dtype, rng)
@@ -282,7 +277,7 @@ def test_solve_with_row_major_factors(rng):
         close(x, np.linalg.solve(a, b), dtype, 6)
 
 
-def test_solve_rejects_bad_pivots():
+def test_solve_rejects_bad_pivots(twins):
     lu = np.asfortranarray(np.eye(3))
     for bad in ([0, 3, 2], [-1, 1, 2]):
         piv = np.array(bad, np.int32)
@@ -298,7 +293,7 @@ def test_solve_rejects_bad_pivots():
 @pytest.mark.every_tier   # (conftest.py)
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("shape", [(1, 1), (4, 4), (5, 3), (3, 5), (40, 40)], ids=str)
-def test_lu_unpack(dtype, shape, rng):
+def test_lu_unpack(twins, dtype, shape, rng):
     m, n = shape
     k = min(m, n)
     a = random_matrices(shape, dtype, rng)
@@ -324,7 +319,7 @@ def test_lu_unpack(dtype, shape, rng):
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 5), (6, 3), (3, 6), (0, 4)], ids=str)
-def test_lu_pivots_to_permutation(shape, rng):
+def test_lu_pivots_to_permutation(twins, shape, rng):
     m, n = shape
     a = random_matrices(shape, np.float64, rng)
     _, piv, _ = lucy_factor(a)
@@ -336,7 +331,7 @@ def test_lu_pivots_to_permutation(shape, rng):
         np.testing.assert_array_equal(np.argsort(perm), p)
 
 
-def test_pivots_to_permutation_checks():
+def test_pivots_to_permutation_checks(twins):
     assert twins.lu_pivots_to_permutation(np.array([0, 5], np.int32), 5)[0] == -3
     assert twins.lu_pivots_to_permutation(np.array([-1], np.int32), 5)[0] == -3
     assert twins.lu_pivots_to_permutation(np.array([0, 1, 2], np.int32), 2)[0] == -1
@@ -348,7 +343,7 @@ def test_pivots_to_permutation_checks():
 # ---------------------------------------------------------------------------
 # Argument checks, empty input, workspace sizes
 
-def test_invalid_arguments_are_reported_and_touch_nothing():
+def test_invalid_arguments_are_reported_and_touch_nothing(twins):
     a = np.asfortranarray(np.arange(1.0, 10.0).reshape(3, 3))
     before = a.copy()
     assert twins.lu_factor(a, m=-1)[0] == -1
@@ -376,7 +371,7 @@ def test_invalid_arguments_are_reported_and_touch_nothing():
 
 
 @pytest.mark.parametrize("bad", [-1, 3, 2**31 - 1])
-def test_errors_write_nothing(bad):
+def test_errors_write_nothing(twins, bad):
     """cython_lu.pxd: on a negative return nothing was written. The twins
     fill every output with a marker (-1 pivots and permutations, -7 info)
     before the call; each function is called with each kind of error."""
@@ -403,10 +398,11 @@ def test_errors_write_nothing(bad):
     rows_alike = np.broadcast_to(np.ones(3), (3, 3))      # row stride 0
     assert twins.lu_unpack(rows_alike, l, u) == -4
     assert (l == 7).all() and (u == 7).all()
+    np.testing.assert_array_equal(a, before)         # the factor calls above failed
 
 
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
-def test_empty_matrices(dtype):
+def test_empty_matrices(twins, dtype):
     for shape in [(0, 0), (0, 3), (3, 0)]:
         a = np.zeros(shape, dtype, order="F")
         info, piv = twins.lu_factor(a)
@@ -424,7 +420,7 @@ def test_empty_matrices(dtype):
 
 
 @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
-def test_work_sizes(dtype):
+def test_work_sizes(twins, dtype):
     itemsize = np.dtype(dtype).itemsize
     for m, n in [(1, 1), (4, 4), (5, 3), (3, 5), (100, 70)]:
         assert twins.lu_factor_work_size(dtype, m, n) >= m * n * itemsize
@@ -437,14 +433,14 @@ def test_work_sizes(dtype):
         assert size(dtype, 0, 0) == 0
 
 
-def test_no_memory_constant():
+def test_no_memory_constant(twins):
     assert twins.LU_NO_MEMORY == -1000
 
 
 # ---------------------------------------------------------------------------
 # The interface: every function has a twin, the ABI snapshot, the .pxd
 
-def test_every_exported_function_has_a_twin():
+def test_every_exported_function_has_a_twin(twins):
     for name in lucy.cython_lu.__pyx_capi__:
         twin = re.sub(r"^[sdcz](?=lu_)", "", name)
         assert callable(getattr(twins, twin, None)), f"{name} has no twin {twin}"
@@ -472,10 +468,27 @@ def test_installed_pxd_declares_every_function_noexcept_nogil():
         assert line.rstrip().endswith(") noexcept nogil"), line
 
 
-def test_get_include_holds_the_pxd_files():
+def test_get_include_holds_the_pxd_file():
     inc = Path(lucy.get_include())
-    for name in ("__init__.pxd", "cython_lu.pxd"):
-        assert (inc / "lucy" / name).is_file()
+    assert (inc / "lucy" / "cython_lu.pxd").is_file()
+
+
+def test_installed_files_are_what_users_import():
+    """An install ships lucy's modules, stubs and the public .pxd, and none of
+    the test-only twins or the kernels' private .pxd/.h/.pxi (compiled in)."""
+    reason = editable_reason()
+    if reason:
+        pytest.skip(reason)
+    names = {f.name for f in importlib.metadata.files("lucy-batched-lu")
+             if f.parts[0] == "lucy"}
+    assert {"__init__.py", "cython_lu.pxd", "cython_lu.pyi",
+            "py.typed"} <= names
+    assert sum(name.endswith(sysconfig.get_config_var("EXT_SUFFIX")) for name in names) == 2
+    private = sorted(name for name in names
+                     if name.endswith((".pxd", ".pxi", ".h", ".pyx", ".c", ".in"))
+                     and name != "cython_lu.pxd")
+    assert not private
+    assert not [name for name in names if "twins" in name]
 
 
 # ---------------------------------------------------------------------------
@@ -507,31 +520,32 @@ def test_lapack_int_detection():
 
 
 def test_lapack_int_compiled_in():
-    # SciPy's cython_lapack is LP64 today; the generated alias says so.
-    pxi = Path(lucy.get_include()) / "lucy" / "_lapack_int.pxi"
-    if pxi.is_file():   # absent from an editable install's source tree
-        assert "ctypedef int lapack_int" in pxi.read_text()
+    # SciPy's cython_lapack is LP64 today; the kernels were built with its int.
     assert _batch.lapack_int_size() == 4
 
 
 # ---------------------------------------------------------------------------
-# A downstream project built against the installed lucy
+# Building small Cython projects against the installed lucy: the twins (every
+# test above) and the downstream example (below)
 
 def editable_reason():
     try:
-        direct_url = importlib.metadata.distribution("lucy").read_text("direct_url.json")
+        direct_url = importlib.metadata.distribution("lucy-batched-lu").read_text(
+            "direct_url.json")
     except importlib.metadata.PackageNotFoundError:
         direct_url = None
     if direct_url and json.loads(direct_url).get("dir_info", {}).get("editable"):
-        return "lucy is an editable install (the test builds against an installed lucy)"
+        return ("lucy is an editable install: lucy.get_include() is the source tree, "
+                "which holds every private .pxd, so the build would not show that the "
+                "installed files suffice")
     if (Path(lucy.get_include()) / "lucy" / "meson.build").exists():
         return "lucy is imported from a source tree, not an installed package"
     return None
 
 
 def build_tools():
-    """(meson command, env) for building with this Python's tools, or a
-    pytest.skip saying what is missing."""
+    """(meson command, env, cython) for building with this Python's tools, or
+    a pytest.skip saying what is missing."""
     scripts = sysconfig.get_path("scripts")
     path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
     if importlib.util.find_spec("mesonbuild") is not None:
@@ -553,6 +567,38 @@ def build_tools():
     return meson, env, cython
 
 
+def build_project(src, request, tmp_path_factory):
+    """Build the meson project in ``src`` with this Python against the lucy it
+    imports; returns the build directory.
+
+    The build directory is kept in pytest's cache, one per (project, Python,
+    lucy): the next run only recompiles what changed (ninja follows Cython's
+    depfiles to the installed .pxd), instead of seconds of Cython and C every
+    run. Without the cache (``-p no:cacheprovider``) it is a fresh temporary
+    directory."""
+    meson, env, cython = build_tools()
+    key = hashlib.sha256("\0".join(
+        [str(src), sys.executable, sys.version, lucy.get_include()]).encode()).hexdigest()[:16]
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        root = cache.mkdir(f"meson-{src.name}-{key}")
+    else:
+        root = tmp_path_factory.mktemp(src.name)
+    build = root / "build"
+    native = root / "native.ini"
+    # The running Python (and its Cython), whatever meson finds on PATH.
+    native.write_text(f"[binaries]\npython = '{sys.executable}'\ncython = '{cython}'\n")
+    commands = [[*meson, "compile", "-C", str(build)]]
+    if not (build / "build.ninja").is_file():     # new, or a setup that did not finish
+        shutil.rmtree(build, ignore_errors=True)
+        commands.insert(0, [*meson, "setup", "--native-file", str(native), str(build), str(src)])
+    for cmd in commands:
+        out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
+                             timeout=600)
+        assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}"
+    return build
+
+
 def load_extension(build_dir, name):
     """Import the module ``name`` from ``build_dir`` only (no sys.path)."""
     path = build_dir / (name + sysconfig.get_config_var("EXT_SUFFIX"))
@@ -563,25 +609,19 @@ def load_extension(build_dir, name):
 
 
 @pytest.fixture(scope="module")
-def downstream(tmp_path_factory):
+def twins(request, tmp_path_factory):
+    """The Python-callable twins of lucy.cython_lu's functions: test-only, so
+    built here (also for editable installs) and never shipped with lucy."""
+    return load_extension(build_project(TWINS, request, tmp_path_factory), "_cython_lu_twins")
+
+
+@pytest.fixture(scope="module")
+def downstream(request, tmp_path_factory):
     """The example project, built as C and C++ against the installed lucy."""
     reason = editable_reason()
     if reason:
         pytest.skip(reason)
-    meson, env, cython = build_tools()
-    root = tmp_path_factory.mktemp("downstream")
-    src = root / "src"
-    shutil.copytree(EXAMPLE, src)
-    build = root / "build"
-    native = root / "native.ini"
-    # The running Python (and its Cython), whatever meson finds on PATH.
-    native.write_text(f"[binaries]\npython = '{sys.executable}'\ncython = '{cython}'\n")
-    for cmd in ([*meson, "setup", "--native-file", str(native), str(build), str(src)],
-                [*meson, "compile", "-C", str(build)]):
-        out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
-                             timeout=600)
-        assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}"
-    return build
+    return build_project(EXAMPLE, request, tmp_path_factory)
 
 
 def test_downstream_built_against_installed_pxd(downstream):
@@ -624,18 +664,15 @@ def test_downstream_factor_and_solve(downstream, module, dtype, rng):
 
 
 # ---------------------------------------------------------------------------
-# The README's example is the project the test builds
+# The documented example is the project the test builds
 
-def test_readme_example_is_the_tested_project():
-    """Each fenced block the README's "Using lucy from Cython" section
-    introduces with a file name of tests/_cython_examples is that file."""
-    sources = [HERE.parent / "README.md", HERE.parent / "docs_cython_section.md"]
-    texts = [p.read_text() for p in sources if p.is_file()]
-    if not texts:
-        pytest.skip("README.md is not in this checkout")
-    sections = [t for t in texts if "## Using lucy from Cython" in t]
-    assert sections, "README.md has no '## Using lucy from Cython' section"
-    text = sections[0].split("## Using lucy from Cython", 1)[1]
+def test_docs_example_is_the_tested_project():
+    """Each fenced block docs/cython.md introduces with a file name of
+    tests/_cython_examples is that file."""
+    guide = HERE.parent / "docs" / "cython.md"
+    if not guide.is_file():
+        pytest.skip("docs/cython.md is not in this checkout")
+    text = guide.read_text()
     for name in ("meson.build", "extending.pyx"):
         m = re.search(rf"`tests/_cython_examples/{re.escape(name)}`[^\n]*\n+```\w*\n(.*?)```",
                       text, re.S)

@@ -25,7 +25,7 @@ import scipy.linalg as sla
 from hypothesis import given, strategies as st
 
 import lucy
-from conftest import CAST_DTYPES, close, layouts
+from conftest import CAST_DTYPES, SCIPY_LU_TAKES_LONGDOUBLE, SCIPY_TAKES_EMPTY, close, layouts
 
 # Every test here runs on each SIMD tier this machine has (conftest.py).
 pytestmark = pytest.mark.every_tier
@@ -149,6 +149,8 @@ def test_lu_factor_matches_scipy_slice_by_slice(case):
     k = min(m, n)
     a = _native(a)
     for idx in np.ndindex(*batch):
+        if k == 0 and not SCIPY_TAKES_EMPTY:     # the oracle raises (SciPy 1.13)
+            continue
         ref_lu, ref_piv = _scipy_factor(a[idx])
         assert lu.dtype == _scipy_dtype(sla.lu_factor, a.dtype)
         if _near_tie(ref_lu, k, lu.dtype) or _near_tie(lu[idx], k, lu.dtype):
@@ -169,8 +171,12 @@ def test_lu_matches_scipy_slice_by_slice(case):
     assert all(x.tobytes() == y.tobytes() for x, y in zip((p, l, u), same))
     *batch, m, n = a.shape
     k = min(m, n)
+    if a.dtype.char in "gG" and not SCIPY_LU_TAKES_LONGDOUBLE:
+        return                                   # the oracle refuses it (SciPy 1.13)
     a = _native(a)
     for idx in np.ndindex(*batch):
+        if k == 0 and not SCIPY_TAKES_EMPTY:     # the oracle raises (SciPy 1.13)
+            continue
         ref_lu, _ = _scipy_factor(a[idx])
         ref_p, ref_l, ref_u = sla.lu(a[idx], p_indices=True, check_finite=False)
         assert l.dtype == u.dtype == _scipy_dtype(sla.lu, a.dtype)
@@ -199,6 +205,8 @@ def test_lu_solve_matches_scipy_slice_by_slice(case, nrhs, trans):
     assert lu_root.tobytes() == lu_before and b_root.tobytes() == b_before
     assert x.tobytes() == lucy.lu_solve((lu, piv), b, trans=trans, workers=1).tobytes()
     for idx in np.ndindex(*a.shape[:-2]):
+        if m == 0 and not SCIPY_TAKES_EMPTY:     # the oracle raises (SciPy 1.13)
+            continue
         ref = sla.lu_solve((lu[idx], piv[idx]), b[idx], trans=trans)
         assert x.dtype == ref.dtype or ref.size == 0
         close(x[idx], ref, x.dtype, m)

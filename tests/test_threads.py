@@ -346,13 +346,19 @@ class TestGilReleased:
                 counter["n"] += 1
             return counter["n"]
 
-        start, end, samples = _run_while_watching(count)
-        if end - start < 0.1:
-            pytest.skip(f"could not make a call longer than {end - start:.3f} s")
-        middle = _middle(start, end, samples)
-        # Holding the GIL, no Python code could run in the middle of the call.
-        assert len(middle) >= 5, f"{len(middle)} samples in {end - start:.3f} s"
-        assert middle[-1] > middle[0]
+        # Holding the GIL, no Python code could run in the middle of the call,
+        # in any attempt; on a loaded machine the scheduler alone can starve
+        # the watching thread for one call, so three attempts are allowed.
+        seen = []
+        for _ in range(3):
+            start, end, samples = _run_while_watching(count)
+            if end - start < 0.1:
+                pytest.skip(f"could not make a call longer than {end - start:.3f} s")
+            middle = _middle(start, end, samples)
+            if len(middle) >= 5 and middle[-1] > middle[0]:
+                return
+            seen.append(f"{len(middle)} samples in {end - start:.3f} s")
+        pytest.fail("no progress in the middle of the call: " + "; ".join(seen))
 
 
 # ---------------------------------------------------------------------------
@@ -556,9 +562,9 @@ class TestConcurrentCalls:
 # Absurd thread counts are capped before they reach OpenMP
 
 _HUGE_WORKERS_CODE = """
-import ctypes, sys, warnings
+import sys
 import numpy as np
-import lucy, lucy.cython_lu, lucy.mlx
+import lucy, lucy.mlx
 
 rng = np.random.default_rng(0)
 big = rng.standard_normal((600, 600))
@@ -585,15 +591,8 @@ if huge is not None:
         same(lucy.lu_factor(many), lucy.lu_factor(many, workers=1))
 
 # The C API caps num_threads too.
-capsule = lucy.cython_lu.__pyx_capi__["dlu_factor_batch_parallel"]
-get_name = ctypes.pythonapi.PyCapsule_GetName
-get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
-get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-ssize, p = ctypes.c_ssize_t, ctypes.c_void_p
-factor_batch_parallel = ctypes.CFUNCTYPE(
-    ctypes.c_int, ssize, ssize, ssize, p, ssize, ssize, ssize, p, ssize, p, p,
-    ctypes.c_int)(get_pointer(capsule, get_name(capsule)))
+from _capi import dlu_factor_batch_parallel
+factor_batch_parallel = dlu_factor_batch_parallel()
 a = np.ascontiguousarray(np.swapaxes(many, 1, 2))
 piv_c = np.empty((len(many), 4), np.int32)
 assert factor_batch_parallel(len(many), 4, 4, a.ctypes.data, 16, 1, 4, piv_c.ctypes.data,
@@ -613,9 +612,12 @@ class TestThreadCap:
         ({}, ["100000"]), ({}, ["50000"]), ({"OMP_NUM_THREADS": "100000"}, []),
     ], ids=["workers=100000", "workers=50000", "OMP_NUM_THREADS=100000"])
     def test_huge_requests_are_capped(self, env, argv):
+        # The script imports tests/_capi.py from beside this file.
+        path = os.pathsep.join(filter(None, [os.path.dirname(__file__),
+                                             os.environ.get("PYTHONPATH")]))
         result = subprocess.run([sys.executable, "-c", _HUGE_WORKERS_CODE, *argv],
-                                env=dict(os.environ, **env), capture_output=True,
-                                text=True, timeout=300)
+                                env=dict(os.environ, PYTHONPATH=path, **env),
+                                capture_output=True, text=True, timeout=300)
         assert result.returncode == 0 and result.stdout.strip() == "ok", (
             f"exit {result.returncode}: {result.stderr[-2000:]}")
 

@@ -1,4 +1,4 @@
-# cython: boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
 # (pointers to the first element of empty arrays are taken on purpose)
 """Python-callable twins of lucy.cython_lu's C functions, for the tests.
 
