@@ -4,9 +4,10 @@ Each public operation is one function here, called once per Python call with
 arrays the Python layer has already validated, broadcast and allocated. The
 GIL is released for the whole loop; matrices are spread over OpenMP threads
 with ``prange`` and each one goes through the single-matrix kernels of
-``_matrix.pxd``. Nothing here raises for a bad matrix: a per-matrix status is
-written to ``info`` (or, for lu_factor, only summarised) and the Python layer
-turns it into warnings or errors after the parallel region has ended.
+``lucy/_kernels/matrix.pxd``. Nothing here raises for a bad matrix: a
+per-matrix status is written to ``info`` (or, for lu_factor, only
+summarised) and the Python layer turns it into warnings or errors after the
+parallel region has ended.
 
 Operands are described by ``Operand``/``Batch`` (pointer, byte strides of the
 batch dimensions and of the two core dimensions), so any layout numpy can
@@ -127,8 +128,7 @@ def factor_plan(dtype, Py_ssize_t m, Py_ssize_t n):
     ``kernel`` for one matrix ("scalar", "columns", "panels", "getrf",
     "blocked"), ``tier`` whose SIMD kernels run (the active one, or a
     narrower one it falls back to), ``lanes`` (batches go four at a time
-    through the lane
-    kernel), ``reaches_lapack`` (LAPACK or BLAS is called, so BLAS must be
+    through the lane kernel), ``reaches_lapack`` (LAPACK or BLAS is called, so BLAS must be
     kept at one thread while several matrices run in parallel) and
     ``threads_inside`` (the kernel uses threads within one matrix)."""
     cdef Plan p = plan_factor(dtype_code(dtype), m, n, active())

@@ -6,10 +6,10 @@ glibc maps every block of 32 MiB or more afresh and unmaps it when it is
 freed, and returns smaller ones to the kernel once twice the largest is free
 at the top of its heap (lu's L and U), so a loop that factors a new batch
 each step pays that again on every call. lucy's outputs of at least 4 MiB
-therefore come from its own allocator (``_output_cache.h``), which keeps the
-memory of freed outputs, up to a limit, for later calls of the same or a
-somewhat smaller size, marked MADV_FREE so the kernel can still reclaim it
-under memory pressure. Intermediate arrays and other libraries' arrays are
+therefore come from its own allocator (``_kernels/output_cache.h``), which
+keeps the memory of freed outputs, up to a limit, for later calls of the
+same or a somewhat smaller size, marked MADV_FREE so the kernel can still
+reclaim it under memory pressure. Intermediate arrays and other libraries' arrays are
 untouched.
 """
 

@@ -33,18 +33,20 @@
 # number of threads (also inside your own ``prange``) on separate outputs;
 # none touches global state or Python objects, and all are ``noexcept
 # nogil``. Matrices that lucy's own kernels do not take (larger than 32 x 32,
-# except float32, float64 and complex128 up to 96 x 96 on CPUs
-# with AVX2 + FMA; docs/cython.md has the rule) go to SciPy's LAPACK, and float32/
-# float64 ones up to 511 x 511 (rows a multiple of 8/4) to lucy's blocked
-# LU, which calls BLAS's gemm; that BLAS may run its own threads: when you
-# call lucy from your own parallel loop, keep BLAS at one thread (for
-# example ``threadpoolctl.threadpool_limits(1, "blas")`` around the loop,
-# which is what lucy's Python API does). The kernels are lucy.lu_factor's:
-# with BLAS at one thread, its bits; pivots SciPy's except where candidates
-# tie to within rounding, and factors equal to SciPy's to rounding (bit for
-# bit where a matrix goes to LAPACK). OpenBLAS's threaded gemm and getrf
-# round differently, so with more BLAS threads the factors of those
-# matrices can differ from lucy.lu_factor's in the last bits.
+# except float32, float64 and complex128 up to 96 x 96 where the CPU's SIMD
+# tier has the columns kernels; docs/cython.md and docs/kernels.md have the
+# rule) go to SciPy's LAPACK, and float32/float64 ones up to 511 x 511 (rows
+# a multiple of the SIMD register's) to lucy's blocked LU, which calls
+# BLAS's gemm; that BLAS may run its own threads: when you call lucy from
+# your own parallel loop, keep BLAS at one thread (for example
+# ``threadpoolctl.threadpool_limits(1, "blas")`` around the loop, which is
+# what lucy's Python API does). The kernels are lucy.lu_factor's,
+# at the same SIMD tier (LUCY_KERNELS): with BLAS at one thread, its bits;
+# pivots SciPy's except where candidates tie to within rounding, and factors
+# equal to SciPy's to rounding (bit for bit where a matrix goes to LAPACK).
+# OpenBLAS's threaded gemm and getrf round differently, so with more BLAS
+# threads the factors of those matrices can differ from lucy.lu_factor's in
+# the last bits.
 #
 # Workspace: ``work`` arguments take NULL or at least ``?lu_*_work_size()``
 # bytes (any alignment malloc gives). With a workspace, no function

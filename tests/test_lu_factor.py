@@ -597,7 +597,7 @@ def test_no_read_past_the_last_matrix(n, order, dtype, rng):
     (np.complex128, 14), (np.complex128, 16), (np.complex128, 64), (np.complex128, 66)])
 def test_square_c_order_copies(dtype, n, rng):
     # Square C-order matrices of 4 to 64 kB are copied whole and transposed
-    # in place (_small_lanes.h, LUCY_COPY_THEN_TRANSPOSE); these sizes sit on
+    # in place (lucy/_kernels/copies.c.in, copies_whole_first); these sizes sit on
     # both sides of each bound. The batch ends at a guard page, and the
     # input must come out untouched.
     a, buf = _array_ending_at_a_guard_page((3, n, n), dtype, "C")
