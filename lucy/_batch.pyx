@@ -68,8 +68,7 @@ PANELS_MAX_N = pl.PANELS_MAX_K - 1
 cdef enum:
     # Matrices (systems) handed to a lane kernel per call, LUCY_LANES of
     # them side by side at a time: the kernels are reached through the
-    # tier's table, and a call per LUCY_LANES cost lu_solve of 100000 4 x 4
-    # systems 6%.
+    # tier's table, and a call per LUCY_LANES cost time (bench/kernels.md).
     LANES_CHUNK = 32
     LANES_CHUNK_GROUPS = 8      # LANES_CHUNK / LUCY_LANES
 # Matrices the tiny-matrix kernel takes per call (lu's and lu_solve's

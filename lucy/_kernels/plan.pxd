@@ -31,8 +31,7 @@ cdef enum:
     SMALL_N = 32
     # Real matrices with min(M, N) above the columns kernels' limit and
     # below this go through the blocked LU on their panels
-    # (factor_panels); float64 512 x 512, one thread: getrf 2.90 ms,
-    # factor_panels 3.23.
+    # (factor_panels); at 512 LAPACK's getrf was faster (bench/kernels.md).
     PANELS_MAX_K = 512
     # From this min(M, N) on, the parallel blocked LU of _batch.pyx, whose
     # split (and so its bits) does not depend on the number of threads.

@@ -91,7 +91,7 @@ LUCY_INLINE lucy_s4 lucy_load_part_s4(const float *p, int count)
 
 /* Two 16-byte halves into one register (vinsertf128 from memory on AVX:
  * built from four 8-byte loads instead, GCC's code for a vector
- * initialiser, the complex lane kernels were 10-15% slower). */
+ * initialiser, the complex lane kernels were slower; bench/kernels.md). */
 LUCY_INLINE lucy_d4 lucy_load_halves_d4(const double *lo, const double *hi)
 {
 #if defined(__AVX__)
@@ -172,8 +172,8 @@ LUCY_INLINE lucy_vd lucy_swap_pairs_vd(lucy_vd v)
  * a selector made once (lucy_select_*), applied to many registers
  * (lucy_broadcast_*). x86 permutes by an index register (vpermd / vpermps /
  * vpermpd); 16-byte registers switch over fixed shuffles. (Picking the
- * lane out as y[lane] went through memory: the columns kernel's two-step
- * update, float32 32 x 32, was 9% slower.) */
+ * lane out as y[lane] went through memory, which made the columns
+ * kernel's two-step update slower: bench/kernels.md.) */
 #if defined(__AVX512F__) && LUCY_VBYTES == 64
 typedef __m512i lucy_sel_vd;
 typedef __m512i lucy_sel_vs;

@@ -8,9 +8,8 @@
 #include "simd.h"
 
 /* The lane kernels hold four matrices in 32-byte registers on every tier
- * from avx2 up; compiled for avx512 they were slower (lu_factor and lu_solve
- * of 100000 4 x 4 float64 matrices by 4% and 9%, bench/kernels.md), so that
- * tier takes avx2's. */
+ * from avx2 up; compiled for avx512 they were slower (bench/kernels.md), so
+ * that tier takes avx2's. */
 #if defined(LUCY_TIER_IS_avx512)
 #define LUCY_LANES_TIER avx2
 #else
