@@ -1089,9 +1089,11 @@ cdef void lu_block(lapack_t* work, int32_t* iwork, const Plan* plan, Py_ssize_t 
     cdef int32_t* stats[LANES_CHUNK]
     if factor and plan.lanes:
         # Tiny matrices: factor four at a time (one per SIMD lane) into the
-        # work matrices, then emit each one's P, L, U.
+        # work matrices, then emit each one's P, L, U. (Four a call, not
+        # LANES_CHUNK: emitting the P, L, U of a chunk of 32 made complex128
+        # lu slower, bench/kernels.md.)
         while i + LUCY_LANES <= stop:
-            count = min(LANES_CHUNK, (stop - i) // LUCY_LANES * LUCY_LANES)
+            count = LUCY_LANES
             for w in range(count):
                 srcs[w] = at(&b, &src, i + w)
                 dsts[w] = work + w * m * n
