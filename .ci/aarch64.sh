@@ -18,7 +18,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 # Tempita ships with Cython.
 python3 -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip install --quiet Cython
-for family in lanes columns copies; do
+for family in lanes columns copies solve; do
     "$WORK/venv/bin/python" lucy/_kernels/tempita.py "lucy/_kernels/$family.c.in" -o "$WORK/$family.c"
 done
 
@@ -39,6 +39,8 @@ build() {
             "$cc" "${args[@]}" -c "$WORK/$src.c" -o "$WORK/$out-$name-$src.o"
             objs+=("$WORK/$out-$name-$src.o")
         done
+        "$cc" "${args[@]}" -fno-tree-slp-vectorize -c "$WORK/solve.c" -o "$WORK/$out-$name-solve.o"
+        objs+=("$WORK/$out-$name-solve.o")
         "$cc" "${args[@]}" -c lucy/_kernels/table.c -o "$WORK/$out-$name-table.o"
         "$cc" "${args[@]}" -fno-ivopts $LANES_FLAGS -c "$WORK/lanes.c" -o "$WORK/$out-$name-lanes.o"
         objs+=("$WORK/$out-$name-table.o" "$WORK/$out-$name-lanes.o")
@@ -78,17 +80,17 @@ same() {   # same FAMILY A B: A's output of FAMILY equals B's, bit for bit
     fi
 }
 echo "aarch64: the kernels' bits against the host's"
-for family in lanes columns_real columns_complex trsm copies; do
+for family in lanes columns_real columns_complex trsm copies solve; do
     same "$family" arm-portable host-portable
 done
 # NEON's registers are 16 bytes, as portable's: the same panels (trsm) and
 # the same real arithmetic; complex128's columns kernel fuses its products
 # on neon as on avx2.
-for family in lanes columns_real trsm copies; do
+for family in lanes columns_real trsm copies solve; do
     same "$family" arm-neon host-portable
 done
 if [ "${#HOST_TIERS[@]}" -gt 1 ]; then
-    for family in lanes columns_real columns_complex copies; do
+    for family in lanes columns_real columns_complex copies solve; do
         same "$family" arm-neon host-avx2
     done
 fi

@@ -769,7 +769,12 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
         contiguous 1-D array) and no broadcasting enlarges it; the returned
         ``x`` is then ``b``. Otherwise ``b`` is left alone.
     check_finite : bool, optional
-        Check that ``lu`` and ``b`` contain only finite numbers.
+        Check that ``b`` contains only finite numbers, as SciPy does. ``lu``
+        is not scanned: it normally comes from :func:`lu_factor`, which
+        checked its input, and a pass over the factors would cost as much
+        as the solve itself. An inf or NaN in ``lu`` gives inf/NaN in that
+        matrix's solution (or zeros, for an inf on U's diagonal), never an
+        error. The check rides on the copy of ``b`` into ``x``.
     workers : int, optional, keyword-only
         Threads to use (see :func:`lu_factor`).
 
@@ -785,7 +790,7 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
     ValueError
         For non-square ``lu``, mismatched or non-broadcastable shapes,
         ``trans`` other than 0, 1, 2, pivots outside ``[0, M)``, or inf/NaN
-        with ``check_finite=True``.
+        in ``b`` with ``check_finite=True``.
     TypeError
         For non-numeric ``lu``/``b`` or non-integer ``piv``.
 
@@ -881,8 +886,8 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
     args = (_broadcast_to(lu_arr, batch, 2), _broadcast_to(piv, batch, 1), rhs,
             x_mat, info, trans_code,
             work, iwork, check_finite, threads)
-    _run_kernel(_batch.solve, args, _batch.solve_plan(dtype, m, trans_code).reaches_lapack)
+    _run_kernel(_batch.solve, args, _batch.solve_plan(dtype, m, trans_code, nrhs).reaches_lapack)
     if check_finite:
-        _raise_nonfinite(info, "lu and b")
+        _raise_nonfinite(info, "b")
     _raise_bad_pivots(info, "piv", m)
     return x

@@ -6,6 +6,7 @@ import numpy.typing as npt
 INFO_NONFINITE: int
 INFO_BAD_PIVOT: int
 SMALL_N: int
+SOLVE_KERNEL_MAX_NRHS: int
 COLUMNS_MAX_N: int
 PANELS_MAX_N: int
 LANES: int
@@ -21,11 +22,12 @@ class FactorPlan(NamedTuple):
 
 class SolvePlanInfo(NamedTuple):
     kernel: str
+    tier: str
     lanes: bool
     reaches_lapack: bool
 
 def factor_plan(dtype: npt.DTypeLike, m: int, n: int) -> FactorPlan: ...
-def solve_plan(dtype: npt.DTypeLike, m: int, trans: int) -> SolvePlanInfo: ...
+def solve_plan(dtype: npt.DTypeLike, m: int, trans: int, nrhs: int = ...) -> SolvePlanInfo: ...
 def kernel_tier() -> str: ...
 def kernel_tiers_built() -> list[str]: ...
 def kernel_tiers_supported() -> list[str]: ...

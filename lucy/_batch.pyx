@@ -59,6 +59,7 @@ INFO_NONFINITE = NONFINITE
 INFO_BAD_PIVOT = BAD_PIVOT
 # Matrices up to this size in both dimensions never reach LAPACK.
 SMALL_N = pl.SMALL_N
+SOLVE_KERNEL_MAX_NRHS = pl.SOLVE_KERNEL_MAX_NRHS
 # float32/float64/complex128 matrices up to this size, rows a multiple of
 # the SIMD register's, take a columns kernel (where the tier has them).
 COLUMNS_MAX_N = LUCY_COLUMNS_MAX_N
@@ -118,7 +119,9 @@ _KERNEL_NAMES = {pl.KERNEL_SCALAR: "scalar", pl.KERNEL_COLUMNS: "columns",
                  pl.KERNEL_PANELS: "panels", pl.KERNEL_GETRF: "getrf",
                  pl.KERNEL_BLOCKED: "blocked"}
 FactorPlan = collections.namedtuple("FactorPlan", "kernel tier lanes reaches_lapack threads_inside")
-SolvePlanInfo = collections.namedtuple("SolvePlan", "kernel lanes reaches_lapack")
+SolvePlanInfo = collections.namedtuple("SolvePlan", "kernel tier lanes reaches_lapack")
+_SOLVE_KERNEL_NAMES = {pl.SOLVE_SMALL: "scalar", pl.SOLVE_GETRS: "getrs",
+                       pl.SOLVE_KERNEL: "substitutions"}
 
 
 def factor_plan(dtype, Py_ssize_t m, Py_ssize_t n):
@@ -135,12 +138,14 @@ def factor_plan(dtype, Py_ssize_t m, Py_ssize_t n):
                       p.threads_inside)
 
 
-def solve_plan(dtype, Py_ssize_t m, int trans):
-    """How lucy solves op(A) X = B with the factors of m x m matrices of
-    ``dtype`` (plan_solve): ``kernel`` "small" (lucy's substitutions) or
-    "getrs" (LAPACK's), ``lanes``, ``reaches_lapack``."""
-    cdef SolvePlan p = plan_solve(dtype_code(dtype), m, trans, active())
-    return SolvePlanInfo("small" if p.kernel == pl.SOLVE_SMALL else "getrs", p.lanes,
+def solve_plan(dtype, Py_ssize_t m, int trans, Py_ssize_t nrhs=1):
+    """How lucy solves op(A) X = B, ``nrhs`` right-hand sides, with the
+    factors of m x m matrices of ``dtype`` (plan_solve): ``kernel``
+    "substitutions" (the tier's, solve.c.in), "scalar" (matrix.pxd's, in a
+    build without tiers) or "getrs" (LAPACK's), ``tier``, ``lanes``,
+    ``reaches_lapack``."""
+    cdef SolvePlan p = plan_solve(dtype_code(dtype), m, nrhs, trans, active())
+    return SolvePlanInfo(_SOLVE_KERNEL_NAMES[p.kernel], p.simd.name.decode(), p.lanes,
                          p.reaches_lapack)
 
 
@@ -1244,14 +1249,16 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
                                bint piv_is_int64, const Operand* rhs,
                                const Operand* x, const Operand* info,
                                Py_ssize_t m, Py_ssize_t nrhs, bint in_place,
-                               bint check_finite, bint small,
+                               bint check_finite, bint zero_based,
                                lapack_t* lu_work, lapack_int* ipiv,
                                lapack_t** a_out, Py_ssize_t* lda_out) noexcept nogil:
     """Item i up to the substitutions: the factors column-major (in place,
-    or copied into ``lu_work``), the right-hand side copied into x, the
-    finite check, and the pivots checked and stored 0-based (small m) or
-    1-based for LAPACK in ``ipiv``. False, with the status set, if the
-    item cannot be solved."""
+    or copied into ``lu_work``), the right-hand side copied into x with the
+    finite check (of b only, as SciPy's: the factors are lu_factor's, and a
+    pass over them would cost as much as the solve itself), and the pivots
+    checked and stored 0-based (lucy's substitutions) or 1-based for LAPACK
+    in ``ipiv``. False, with the status set, if the item cannot be
+    solved."""
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
     cdef lapack_t* xa = <lapack_t*>at(b, x, i)
     cdef Py_ssize_t ldx = x.col_stride // sz if nrhs > 1 else m
@@ -1260,27 +1267,39 @@ cdef inline bint solve_prepare(lapack_t* tag, Py_ssize_t i, const Batch* b,
         # Column-major already (lucy's and SciPy's lu_factor output): use as is.
         a_out[0] = <lapack_t*>at(b, lu, i)
         lda_out[0] = lu.col_stride // sz
-        finite = not check_finite or mk.all_finite(a_out[0], m, m, lda_out[0])
     else:
         a_out[0] = lu_work
         lda_out[0] = m
-        finite = mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, lu_work,
-                                 m, m, m, check_finite)
+        mk.load_fortran(at(b, lu, i), lu.row_stride, lu.col_stride, lu_work, m, m, m, False)
     if in_place:
-        finite = finite and (not check_finite or mk.all_finite(xa, m, nrhs, ldx))
-    else:   # (the copy first: it is made whatever the factors hold)
+        finite = not check_finite or mk.all_finite(xa, m, nrhs, ldx)
+    else:
         finite = mk.load_fortran(at(b, rhs, i), rhs.row_stride, rhs.col_stride, xa,
-                                 m, nrhs, ldx, check_finite) and finite
+                                 m, nrhs, ldx, check_finite)
     if not finite:
         (<int32_t*>at(b, info, i))[0] = NONFINITE
         return False
-    # lucy's substitutions take 0-based pivots, LAPACK's 1-based.
     if not mk.load_pivots(at(b, piv, i), piv.row_stride, piv_is_int64, m, m,
-                          0 if small else 1, <int32_t*>ipiv):
+                          0 if zero_based else 1, <int32_t*>ipiv):
         (<int32_t*>at(b, info, i))[0] = BAD_PIVOT
         return False
     (<int32_t*>at(b, info, i))[0] = 0
     return True
+
+
+cdef inline void solve_one(const SolvePlan* plan, int trans, Py_ssize_t m, Py_ssize_t nrhs,
+                           lapack_t* a, Py_ssize_t lda, lapack_int* ipiv, lapack_t* xa,
+                           Py_ssize_t ldx, int32_t* status) noexcept nogil:
+    """op(A) X = B for one prepared system (solve_prepare), by the plan's
+    kernel."""
+    cdef lapack_int linfo = 0
+    if plan.kernel != pl.SOLVE_GETRS:
+        mk.solve_substitutions(plan, trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
+    else:
+        mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
+        getrs(TRANS_CODES[trans], <lapack_int>m,
+              <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa, <lapack_int>ldx, &linfo)
+        status[0] = linfo
 
 
 cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
@@ -1288,24 +1307,17 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
                             bint piv_is_int64, const Operand* rhs,
                             const Operand* x, const Operand* info,
                             Py_ssize_t m, Py_ssize_t nrhs, int trans,
-                            bint in_place, bint check_finite, bint small,
+                            bint in_place, bint check_finite, const SolvePlan* plan,
                             lapack_t* lu_work, lapack_int* ipiv) noexcept nogil:
     cdef Py_ssize_t sz = <Py_ssize_t>sizeof(lapack_t)
     cdef lapack_t* xa = <lapack_t*>at(b, x, i)
     cdef lapack_t* a
     cdef Py_ssize_t lda, ldx = x.col_stride // sz if nrhs > 1 else m
-    cdef lapack_int linfo = 0
     if not solve_prepare(tag, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
-                         nrhs, in_place, check_finite, small, lu_work, ipiv, &a, &lda):
+                         nrhs, in_place, check_finite, plan.kernel != pl.SOLVE_GETRS,
+                         lu_work, ipiv, &a, &lda):
         return
-    if small:
-        # Small systems: lucy's substitutions; a LAPACK call costs more.
-        mk.getrs_small(trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
-        return
-    mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
-    getrs(TRANS_CODES[trans], <lapack_int>m,
-          <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa, <lapack_int>ldx, &linfo)
-    (<int32_t*>at(b, info, i))[0] = linfo
+    solve_one(plan, trans, m, nrhs, a, lda, ipiv, xa, ldx, <int32_t*>at(b, info, i))
 
 
 cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
@@ -1319,7 +1331,7 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
     cdef Py_ssize_t i = start, w, s, g, groups, lda
     cdef Py_ssize_t ldx = x.col_stride // <Py_ssize_t>sizeof(lapack_t) if nrhs > 1 else m
     cdef int ready
-    cdef bint small = plan.kernel == pl.SOLVE_SMALL
+    cdef bint zero_based = plan.kernel != pl.SOLVE_GETRS
     cdef lapack_t* factors[LANES_CHUNK]
     cdef lapack_t* xs[LANES_CHUNK]
     cdef double* zfactors[LANES_CHUNK]
@@ -1334,9 +1346,9 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
             and lu.col_stride == m * <Py_ssize_t>sizeof(lapack_t)):
         # Tiny systems: four at a time, one per SIMD lane, up to LANES_CHUNK
         # a call; a group with an item that fails its checks goes to the
-        # one-system path. The lane kernel checks for inf/NaN on the
-        # registers it loads anyway (the separate checks were a quarter of
-        # lu_solve's time at 4 x 4), so the items are prepared without them.
+        # one-system path. The lane kernel checks b for inf/NaN on the
+        # registers it loads anyway (the separate check was a quarter of
+        # lu_solve's time at 4 x 4), so the items are prepared without it.
         while i + LUCY_LANES <= stop:
             groups = 0
             while groups < LANES_CHUNK_GROUPS and i + LUCY_LANES <= stop:
@@ -1347,7 +1359,7 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
                     xs[s + w] = <lapack_t*>at(&b, &x, i + w)
                     ok[w] = solve_prepare(lu_work, i + w, &b, &lu, &piv, piv_is_int64,
                                           &rhs, &x, &info, m, nrhs, in_place,
-                                          False, small, lu_work, ipiv + (s + w) * m,
+                                          False, zero_based, lu_work, ipiv + (s + w) * m,
                                           &factors[s + w], &lda)
                     ready += ok[w]
                 if ready == LUCY_LANES:
@@ -1357,12 +1369,12 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
                     for w in range(LUCY_LANES):
                         if not ok[w]:
                             continue
-                        if check_finite and not (mk.all_finite(factors[s + w], m, m, lda)
-                                                 and mk.all_finite(xs[s + w], m, nrhs, ldx)):
+                        if check_finite and not mk.all_finite(xs[s + w], m, nrhs, ldx):
                             (<int32_t*>at(&b, &info, i + w))[0] = NONFINITE
                             continue
-                        mk.getrs_small(trans, m, nrhs, factors[s + w], lda, pivs[s + w],
-                                       xs[s + w], ldx)
+                        solve_one(plan, trans, m, nrhs, factors[s + w], lda,
+                                  <lapack_int*>pivs[s + w], xs[s + w], ldx,
+                                  <int32_t*>at(&b, &info, i + w))
                 i += LUCY_LANES
             if groups == 0:
                 continue
@@ -1386,7 +1398,7 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
                             (<int32_t*>at(&b, &info, first[g] + w))[0] = NONFINITE
     while i < stop:
         solve_item(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
-                   nrhs, trans, in_place, check_finite, small, lu_work, ipiv)
+                   nrhs, trans, in_place, check_finite, plan, lu_work, ipiv)
         i += 1
 
 
@@ -1423,7 +1435,7 @@ def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,
     cdef Operand* views[5]
     cdef Py_ssize_t m = cnp.PyArray_DIM(x, b.ndim), nrhs = cnp.PyArray_DIM(x, b.ndim + 1)
     cdef int t = type_index(x), j
-    cdef SolvePlan plan = plan_solve(t, m, trans, active())
+    cdef SolvePlan plan = plan_solve(t, m, nrhs, trans, active())
     cdef bint piv_is_int64 = cnp.PyArray_ITEMSIZE(piv) == 8
     cdef bint in_place = rhs is x
     cdef void* w = cnp.PyArray_DATA(work)

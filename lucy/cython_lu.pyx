@@ -16,8 +16,8 @@ from libc.stdlib cimport malloc, free
 
 from lucy._kernels.lapack cimport lapack_t, lapack_int, getrs
 from lucy._kernels cimport matrix as mk
-from lucy._kernels.plan cimport (Plan, plan_factor, dtype_of, active, select_kernels,
-                                 KERNEL_GETRF)
+from lucy._kernels.plan cimport (Plan, SolvePlan, plan_factor, plan_solve, dtype_of, active,
+                                 select_kernels, KERNEL_GETRF, SOLVE_GETRS)
 from lucy._kernels.openmp cimport lucy_max_threads, omp_get_thread_num
 
 cdef extern from "Python.h":
@@ -311,8 +311,9 @@ cdef int solve_one(int trans, Py_ssize_t n, Py_ssize_t nrhs, const lapack_t* lu,
                    Py_ssize_t lu_rs, Py_ssize_t lu_cs, const int32_t* piv,
                    lapack_t* b, Py_ssize_t b_rs, Py_ssize_t b_cs,
                    char* work) noexcept nogil:
-    """?getrs for any layouts (n, nrhs > 0, arguments checked); BAD_PIVOT if
-    a pivot is outside [0, n)."""
+    """op(A) X = B for any layouts (n, nrhs > 0, arguments checked), by the
+    kernel of plan_solve (lucy's substitutions or LAPACK's getrs); BAD_PIVOT
+    if a pivot is outside [0, n)."""
     cdef Py_ssize_t sz = sizeof(lapack_t)
     cdef Py_ssize_t lda = col_major_ld(n, n, lu_rs, lu_cs)
     cdef Py_ssize_t ldb = col_major_ld(n, nrhs, b_rs, b_cs)
@@ -321,17 +322,24 @@ cdef int solve_one(int trans, Py_ssize_t n, Py_ssize_t nrhs, const lapack_t* lu,
     cdef lapack_int stack[IPIV_STACK]
     cdef lapack_int* ipiv = stack
     cdef lapack_int linfo = 0
+    cdef bint valid
     cdef char* own = NULL
     cdef lapack_t* fa = <lapack_t*>lu
     cdef lapack_t* x = b
     cdef char tr = b'N' if trans == 0 else (b'T' if trans == 1 else b'C')
+    cdef SolvePlan plan = plan_solve(dtype_of(b), n, nrhs, trans, active())
     if work == NULL and (lda == 0 or ldb == 0 or n > IPIV_STACK):
         own = work = <char*>malloc(solve_work_size(b, n, nrhs))
         if own == NULL:
             return LU_NO_MEMORY
     if work != NULL:
         ipiv = <lapack_int*>(work + off_ipiv)
-    if not mk.ipiv_from_piv(piv, n, n, ipiv):
+    if plan.kernel == SOLVE_GETRS:
+        valid = mk.ipiv_from_piv(piv, n, n, ipiv)
+    else:   # (in range, 0-based as they are)
+        valid = mk.load_pivots(<const char*>piv, sizeof(int32_t), False, n, n, 0,
+                               <int32_t*>ipiv)
+    if not valid:
         free(own)
         return BAD_PIVOT
     if lda == 0:
@@ -341,8 +349,11 @@ cdef int solve_one(int trans, Py_ssize_t n, Py_ssize_t nrhs, const lapack_t* lu,
     if ldb == 0:
         x = <lapack_t*>(work + off_b)
         mk.load_fortran(<const char*>b, b_rs * sz, b_cs * sz, x, n, nrhs, n, False)
-    getrs(tr, <lapack_int>n, <lapack_int>nrhs, fa, <lapack_int>lda, ipiv, x,
-          <lapack_int>(ldb if ldb > 0 else n), &linfo)
+    if plan.kernel == SOLVE_GETRS:
+        getrs(tr, <lapack_int>n, <lapack_int>nrhs, fa, <lapack_int>lda, ipiv, x,
+              <lapack_int>(ldb if ldb > 0 else n), &linfo)
+    else:
+        mk.solve_substitutions(&plan, trans, n, nrhs, fa, lda, piv, x, ldb if ldb > 0 else n)
     if ldb == 0:
         mk.store_strided(x, n, nrhs, n, <char*>b, b_rs * sz, b_cs * sz)
     free(own)

@@ -68,12 +68,21 @@ class TestPlan:
 
     @pytest.mark.parametrize("dtype", LAPACK_DTYPES)
     def test_solve_rules(self, dtype):
-        for m in (1, 2, 4, 8, 9, 32, 33, 100):
-            for trans in (0, 1, 2):
-                p = _batch.solve_plan(dtype, m, trans)
-                assert p.reaches_lapack == (p.kernel == "getrs")
-                assert p.kernel == ("small" if m <= _batch.SMALL_N else "getrs")
-                assert not p.lanes or (trans == 0 and 2 <= m <= 8)
+        own = "substitutions" if _batch.kernel_tiers_built() else "scalar"
+        most = _batch.SOLVE_KERNEL_MAX_NRHS
+        for m in (1, 2, 4, 8, 9, 32, 33, 100, 3000):
+            for nrhs in (1, most, most + 1, 100):
+                for trans in (0, 1, 2):
+                    p = _batch.solve_plan(dtype, m, trans, nrhs)
+                    assert p.reaches_lapack == (p.kernel == "getrs")
+                    if m <= _batch.SMALL_N:
+                        assert p.kernel == own, (m, nrhs, p)
+                    elif nrhs <= most:
+                        assert p.kernel == ("substitutions" if own == "substitutions"
+                                            else "getrs"), (m, nrhs, p)
+                    else:
+                        assert p.kernel == "getrs", (m, nrhs, p)
+                    assert not p.lanes or (trans == 0 and 2 <= m <= 8)
 
     def test_rejects_other_dtypes(self):
         with pytest.raises(TypeError, match="float32/64 or complex64/128"):
@@ -118,7 +127,7 @@ class TestPythonLayerAsksThePlan:
         f = lucy.lu_factor(a)
         calls.clear()
         lucy.lu_solve(f, np.ones((2, m, 40)))
-        assert calls[-1] == ("lapack", _batch.solve_plan(np.float64, m, 0).reaches_lapack)
+        assert calls[-1] == ("lapack", _batch.solve_plan(np.float64, m, 0, 40).reaches_lapack)
 
 
 class TestKernelsFollowThePlan:

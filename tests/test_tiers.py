@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import scipy.linalg
 import pytest
 
 import lucy
@@ -140,6 +141,23 @@ class TestTiersAgree:
         if len(tiers) < 2:
             pytest.skip("fewer than two tiers with fused complex products here")
         assert_same_bits(tiers, random_matrices(shape, np.complex128, rng))
+
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+    @pytest.mark.parametrize("m", [1, 9, 33, 100])
+    @pytest.mark.parametrize("trans", [0, 1, 2])
+    def test_solve_on_every_tier(self, dtype, m, trans, rng):
+        # lu_solve's substitutions (solve.c.in) fuse nothing and fix their
+        # sums' order: the same bits on every tier, for every dtype.
+        a = random_matrices((3, m, m), dtype, rng)
+        lu, piv = scipy.linalg.lu_factor(a)
+        b = random_matrices((3, m, 3), dtype, rng)
+        xs = {}
+        for t in KERNEL_TIERS:
+            with kernels(t):
+                assert _batch.solve_plan(dtype, m, trans, 3).kernel == "substitutions"
+                xs[t] = lucy.lu_solve((lu, piv), b, trans=trans)
+        for t in KERNEL_TIERS[1:]:
+            np.testing.assert_array_equal(xs[t], xs[KERNEL_TIERS[0]], err_msg=t)
 
     def test_portable_rounds_complex128_otherwise(self, rng):
         # The promise above is only as wide as it says: where the columns

@@ -3,7 +3,7 @@
  * table of entry points per CPU tier, and the choice of the tier.
  *
  * Each kernel family is one source (lanes.c.in, columns.c.in, copies.c.in,
- * Tempita templates that generate its float32, float64 and complex128
+ * solve.c.in: Tempita templates that generate its float32, float64 and complex128
  * variants) compiled once per tier with that tier's compiler flags
  * (meson.build); the functions of a tier carry its name as a suffix
  * (lucy_lanes_getrf_d_avx2) and dispatch.c gathers them into its table.
@@ -53,8 +53,8 @@ typedef void lucy_lanes_getrf_d_t(int n, ptrdiff_t count, const char *const *src
 /* A X = B for count factored systems (a multiple of LUCY_LANES), four at a
  * time: lu[w] (leading dimension lda), piv[w] (checked to lie in [0, n)),
  * x[w] the right-hand sides (ldx), overwritten. nonfinite[g], for each four
- * systems 4g..4g+3: a mask, bit w set where system 4g + w's factors or
- * right-hand sides hold inf/NaN. */
+ * systems 4g..4g+3: a mask, bit w set where system 4g + w's right-hand
+ * sides hold inf/NaN (lu_solve's check_finite looks at b only). */
 typedef void lucy_lanes_getrs_s_t(int n, ptrdiff_t count, ptrdiff_t nrhs, const float *const *lu,
                                   ptrdiff_t lda, const int32_t *const *piv, float *const *x,
                                   ptrdiff_t ldx, int *nonfinite);
@@ -92,6 +92,36 @@ typedef void lucy_stream_columns_t(char *dst, ptrdiff_t ldd_bytes, const char *s
                                        ptrdiff_t col_bytes, ptrdiff_t cols);
 typedef void lucy_stream_fence_t(void);
 
+/* lu_solve's substitutions (solve.c.in), for one system: lu column-major
+ * (lda), piv 0-based row swaps in [0, n), x the right-hand sides (ldx),
+ * overwritten; complex types as (re, im) pairs of the real type, lda and
+ * ldx in complex elements. getrs solves op(A) X = B (trans 0: A, 1: A^T,
+ * 2: A^H); the others are its steps for A X = B, which a blocked solve
+ * calls a block at a time: swaps applies P^T (P if backwards), lower and
+ * upper solve the diagonal block [j0, j1) of L and of U, and update takes
+ * the columns [j0, j1) of the factors out of the rows [lo, hi) of x (from
+ * the last column if backwards), each in the order of the unblocked
+ * substitution. */
+#define LUCY_SOLVE_TYPES(R, r)                                                               \
+    typedef void lucy_getrs_##r##_t(int trans, ptrdiff_t n, ptrdiff_t nrhs, const R *lu,     \
+                                    ptrdiff_t lda, const int32_t *piv, R *x, ptrdiff_t ldx);  \
+    typedef void lucy_solve_swaps_##r##_t(R *x, const int32_t *piv, ptrdiff_t n,             \
+                                          int backwards);                                    \
+    typedef void lucy_solve_block_##r##_t(const R *lu, ptrdiff_t lda, ptrdiff_t j0,          \
+                                          ptrdiff_t j1, R *x);                               \
+    typedef void lucy_solve_update_##r##_t(const R *lu, ptrdiff_t lda, ptrdiff_t j0,         \
+                                           ptrdiff_t j1, ptrdiff_t lo, ptrdiff_t hi, R *x,   \
+                                           int backwards);                                   \
+    typedef struct {                                                                         \
+        lucy_getrs_##r##_t *getrs;                                                           \
+        lucy_solve_swaps_##r##_t *swaps;                                                     \
+        lucy_solve_block_##r##_t *lower, *upper;                                             \
+        lucy_solve_update_##r##_t *update;                                                   \
+    } lucy_solve_##r;
+LUCY_SOLVE_TYPES(float, f)
+LUCY_SOLVE_TYPES(double, d)
+#undef LUCY_SOLVE_TYPES
+
 typedef struct lucy_kernels lucy_kernels;
 struct lucy_kernels {
     int tier;
@@ -125,6 +155,9 @@ struct lucy_kernels {
     lucy_stream_columns_t *stream_columns;
     lucy_load_transposed_d_t *stream_load_transposed_d;
     lucy_stream_fence_t *stream_fence;
+    /* lu_solve's substitutions (all NULL where the tier lacks them). */
+    lucy_solve_f solve_s, solve_c;
+    lucy_solve_d solve_d, solve_z;
 };
 
 /* Each tier's table (table.c), where that tier was built. */

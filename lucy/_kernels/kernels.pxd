@@ -33,6 +33,24 @@ ctypedef bint (*load_transposed_d_fn)(
 ctypedef void (*stream_columns_fn)(
     char* dst, Py_ssize_t ldd_bytes, const char* src, Py_ssize_t col_bytes, Py_ssize_t cols) noexcept nogil
 ctypedef void (*stream_fence_fn)() noexcept nogil
+ctypedef void (*getrs_f_fn)(
+    int trans, Py_ssize_t n, Py_ssize_t nrhs, const float* lu, Py_ssize_t lda,
+    const int32_t* piv, float* x, Py_ssize_t ldx) noexcept nogil
+ctypedef void (*getrs_d_fn)(
+    int trans, Py_ssize_t n, Py_ssize_t nrhs, const double* lu, Py_ssize_t lda,
+    const int32_t* piv, double* x, Py_ssize_t ldx) noexcept nogil
+ctypedef void (*solve_swaps_f_fn)(float* x, const int32_t* piv, Py_ssize_t n, bint backwards) noexcept nogil
+ctypedef void (*solve_swaps_d_fn)(double* x, const int32_t* piv, Py_ssize_t n, bint backwards) noexcept nogil
+ctypedef void (*solve_block_f_fn)(
+    const float* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, float* x) noexcept nogil
+ctypedef void (*solve_block_d_fn)(
+    const double* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, double* x) noexcept nogil
+ctypedef void (*solve_update_f_fn)(
+    const float* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t lo,
+    Py_ssize_t hi, float* x, bint backwards) noexcept nogil
+ctypedef void (*solve_update_d_fn)(
+    const double* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t lo,
+    Py_ssize_t hi, double* x, bint backwards) noexcept nogil
 
 
 cdef extern from "kernels.h" nogil:
@@ -48,6 +66,19 @@ cdef extern from "kernels.h" nogil:
         LUCY_PANEL_MAX_COLS
         LUCY_COLUMNS_MAX_N
     const int32_t LUCY_LANES_NONFINITE
+
+    ctypedef struct lucy_solve_f:
+        getrs_f_fn getrs
+        solve_swaps_f_fn swaps
+        solve_block_f_fn lower
+        solve_block_f_fn upper
+        solve_update_f_fn update
+    ctypedef struct lucy_solve_d:
+        getrs_d_fn getrs
+        solve_swaps_d_fn swaps
+        solve_block_d_fn lower
+        solve_block_d_fn upper
+        solve_update_d_fn update
 
     ctypedef struct lucy_kernels:
         int tier
@@ -87,6 +118,10 @@ cdef extern from "kernels.h" nogil:
         stream_columns_fn stream_columns
         load_transposed_d_fn stream_load_transposed_d
         stream_fence_fn stream_fence
+        lucy_solve_f solve_s
+        lucy_solve_f solve_c
+        lucy_solve_d solve_d
+        lucy_solve_d solve_z
 
     const lucy_kernels* lucy_kernels_of(int tier)
     int lucy_tiers_built()

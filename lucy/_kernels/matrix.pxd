@@ -16,7 +16,8 @@ cimport cython
 from lucy._kernels.lapack cimport (lapack_t, lapack_int, getrf, laswp, trsm_unit_lower,
                                    gemm_minus)
 from lucy._kernels.kernels cimport lucy_kernels, LUCY_COLUMNS_GROUP, LUCY_PANEL_MAX_COLS
-from lucy._kernels.plan cimport Plan, active, KERNEL_COLUMNS, KERNEL_PANELS, KERNEL_SCALAR
+from lucy._kernels.plan cimport (Plan, SolvePlan, active, KERNEL_COLUMNS, KERNEL_PANELS,
+                                 KERNEL_SCALAR, SOLVE_KERNEL)
 
 
 cdef inline Py_ssize_t lucy_columns_group(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
@@ -440,6 +441,25 @@ cdef inline void getrs_small(int trans, Py_ssize_t n, Py_ssize_t nrhs,
                     t = x[i]
                     x[i] = x[piv[i]]
                     x[piv[i]] = t
+
+
+cdef inline void solve_substitutions(const SolvePlan* plan, int trans, Py_ssize_t n,
+                                    Py_ssize_t nrhs, const lapack_t* lu, Py_ssize_t lda,
+                                    const int32_t* piv, lapack_t* b,
+                                    Py_ssize_t ldb) noexcept nogil:
+    """op(A) X = B in place in b by lucy's own substitutions, for a plan
+    whose kernel is not LAPACK's getrs: the tier's (solve.c.in), or
+    getrs_small in a build without tiers. piv 0-based, checked."""
+    if plan.kernel != SOLVE_KERNEL:
+        getrs_small(trans, n, nrhs, lu, lda, piv, b, ldb)
+    elif lapack_t is float:
+        plan.simd.solve_s.getrs(trans, n, nrhs, lu, lda, piv, b, ldb)
+    elif lapack_t is double:
+        plan.simd.solve_d.getrs(trans, n, nrhs, lu, lda, piv, b, ldb)
+    elif lapack_t is cython.floatcomplex:
+        plan.simd.solve_c.getrs(trans, n, nrhs, <const float*>lu, lda, piv, <float*>b, ldb)
+    else:
+        plan.simd.solve_z.getrs(trans, n, nrhs, <const double*>lu, lda, piv, <double*>b, ldb)
 
 
 cdef inline void swaps_to_perm(const int32_t* piv, Py_ssize_t k, Py_ssize_t m,

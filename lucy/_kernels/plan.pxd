@@ -36,6 +36,13 @@ cdef enum:
     # From this min(M, N) on, the parallel blocked LU of _batch.pyx, whose
     # split (and so its bits) does not depend on the number of threads.
     BLOCKED_MIN = 512
+    # Systems with more right-hand sides than this and M above SMALL_N go
+    # to LAPACK's getrs, whose blocked triangular solves reuse each block of
+    # the factors across the right-hand sides; with fewer, the factors are
+    # read once per right-hand side anyway and lucy's substitutions, without
+    # getrs's call overhead and a pass over B for the swaps, are faster
+    # (bench/kernels.md).
+    SOLVE_KERNEL_MAX_NRHS = 4
 
 cdef enum Kernel:
     KERNEL_SCALAR = 0    # getf2 of matrix.pxd (any dtype)
@@ -47,6 +54,7 @@ cdef enum Kernel:
 cdef enum SolveKernel:
     SOLVE_SMALL = 0      # getrs_small of matrix.pxd
     SOLVE_GETRS = 1      # LAPACK's ?getrs
+    SOLVE_KERNEL = 2     # the tier's substitutions (solve.c.in)
 
 cdef struct Plan:
     Kernel kernel               # factors one m x n matrix
@@ -202,13 +210,30 @@ cdef inline Plan plan_factor(int dtype, Py_ssize_t m, Py_ssize_t n, const lucy_k
     return p
 
 
-cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, int trans,
+cdef inline bint has_solve(int dtype, const lucy_kernels* k) noexcept nogil:
+    """Whether k has lu_solve's substitutions for dtype."""
+    if dtype == DTYPE_S:
+        return k.solve_s.getrs != NULL
+    if dtype == DTYPE_D:
+        return k.solve_d.getrs != NULL
+    if dtype == DTYPE_C:
+        return k.solve_c.getrs != NULL
+    return k.solve_z.getrs != NULL
+
+
+cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int trans,
                                  const lucy_kernels* k) noexcept nogil:
-    """How op(A) X = B is solved with the factors of an m x m matrix."""
+    """How op(A) X = B, nrhs right-hand sides, is solved with the factors of
+    an m x m matrix."""
     cdef SolvePlan p
     p.simd = k
     p.lanes = trans == 0 and 2 <= m <= lanes_getrs_max_n(dtype, k)
-    p.kernel = SOLVE_SMALL if m <= SMALL_N else SOLVE_GETRS
+    if has_solve(dtype, k) and (m <= SMALL_N or nrhs <= SOLVE_KERNEL_MAX_NRHS):
+        p.kernel = SOLVE_KERNEL
+    elif m <= SMALL_N:
+        p.kernel = SOLVE_SMALL
+    else:
+        p.kernel = SOLVE_GETRS
     p.reaches_lapack = p.kernel == SOLVE_GETRS
     return p
 

@@ -31,6 +31,19 @@ lucy_columns_trsm_d_t LUCY_TIERED(lucy_columns_trsm_d);
 lucy_load_transposed_s_t LUCY_TIERED(lucy_load_transposed_s);
 lucy_load_transposed_d_t LUCY_TIERED(lucy_load_transposed_d);
 lucy_load_transposed_d_t LUCY_TIERED(lucy_load_transposed_z);
+#define LUCY_SOLVE_DECLARE(R, r, p)                                                          \
+    lucy_getrs_##r##_t LUCY_TIERED(lucy_getrs_##p);                                          \
+    lucy_solve_swaps_##r##_t LUCY_TIERED(lucy_solve_swaps_##p);                              \
+    lucy_solve_block_##r##_t LUCY_TIERED(lucy_solve_lower_##p), LUCY_TIERED(lucy_solve_upper_##p); \
+    lucy_solve_update_##r##_t LUCY_TIERED(lucy_solve_update_##p);
+LUCY_SOLVE_DECLARE(float, f, s)
+LUCY_SOLVE_DECLARE(double, d, d)
+LUCY_SOLVE_DECLARE(float, f, c)
+LUCY_SOLVE_DECLARE(double, d, z)
+#define LUCY_SOLVE_TABLE(p)                                                                  \
+    {LUCY_TIERED(lucy_getrs_##p), LUCY_TIERED(lucy_solve_swaps_##p),                         \
+     LUCY_TIERED(lucy_solve_lower_##p), LUCY_TIERED(lucy_solve_upper_##p),                   \
+     LUCY_TIERED(lucy_solve_update_##p)}
 #if defined(__AVX__)
 lucy_stream_columns_t LUCY_TIERED(lucy_stream_columns);
 lucy_load_transposed_d_t LUCY_TIERED(lucy_stream_load_transposed_d);
@@ -122,4 +135,8 @@ const lucy_kernels LUCY_TIERED(lucy_kernels) = {
     .stream_load_transposed_d = LUCY_TIERED(lucy_stream_load_transposed_d),
     .stream_fence = LUCY_TIERED(lucy_stream_fence),
 #endif
+    .solve_s = LUCY_SOLVE_TABLE(s),
+    .solve_d = LUCY_SOLVE_TABLE(d),
+    .solve_c = LUCY_SOLVE_TABLE(c),
+    .solve_z = LUCY_SOLVE_TABLE(z),
 };

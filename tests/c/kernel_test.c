@@ -10,10 +10,11 @@
  * It checks each factorization itself (P A == L U to rounding, pivots
  * within range, LAPACK's first maximum as pivot) and exits 1 on a failure;
  * and it writes every output's bytes to OUTDIR/<family>.bin (lanes,
- * columns_real, columns_complex, trsm, copies), so that the outputs of
+ * columns_real, columns_complex, trsm, copies, solve), so that the outputs of
  * two builds can be compared bit for bit: docs/kernels.md says which
  * tiers round alike.
  */
+#include <complex.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,155 @@ static void test_copies(const lucy_kernels *kt, const char *dir)
     fclose(out);
 }
 
+/* b = op(A) x0 for A = P L U (lu column-major, n x n, complex if cplx;
+ * trans 0: A, 1: A^T, 2: A^H), in complex arithmetic throughout. */
+static void apply_lu(const double complex *lu, const int32_t *piv, int n, int trans,
+                     const double complex *x0, double complex *b)
+{
+    double complex *t = malloc(sizeof *t * n);
+    for (int i = 0; i < n; i++)
+        t[i] = x0[i];
+    if (trans == 0) {   /* P (L (U x0)) */
+        for (int i = 0; i < n; i++) {
+            b[i] = 0;
+            for (int j = i; j < n; j++)
+                b[i] += lu[i + j * n] * t[j];
+        }
+        for (int i = n - 1; i >= 0; i--)
+            for (int j = 0; j < i; j++)
+                b[i] += lu[i + j * n] * b[j];
+        for (int i = n - 1; i >= 0; i--) {
+            double complex s = b[i];
+            b[i] = b[piv[i]];
+            b[piv[i]] = s;
+        }
+    } else {            /* U^op (L^op (P^T x0)) */
+        for (int i = 0; i < n; i++) {
+            double complex s = t[i];
+            t[i] = t[piv[i]];
+            t[piv[i]] = s;
+        }
+        for (int i = 0; i < n; i++) {          /* L^op t, unit diagonal */
+            b[i] = t[i];
+            for (int j = i + 1; j < n; j++)
+                b[i] += (trans == 2 ? conj(lu[j + i * n]) : lu[j + i * n]) * t[j];
+        }
+        for (int i = 0; i < n; i++)
+            t[i] = b[i];
+        for (int i = n - 1; i >= 0; i--) {     /* U^op t */
+            b[i] = 0;
+            for (int j = 0; j <= i; j++)
+                b[i] += (trans == 2 ? conj(lu[j + i * n]) : lu[j + i * n]) * t[j];
+        }
+    }
+    free(t);
+}
+
+/* lu_solve's substitutions (solve.c.in), float64 and complex128: factors of
+ * a well-conditioned matrix, op(A) x = b for a known x, and the blocked
+ * steps (swaps, lower, upper, update) giving the bits of getrs. */
+static void test_solve(const lucy_kernels *kt, const char *dir)
+{
+    seed(5);
+    FILE *out = open_out(dir, "solve");
+    static const int sizes[] = {1, 2, 5, 9, 33, 100};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        const int n = sizes[s], nrhs = 2;
+        double complex *lu = malloc(sizeof *lu * n * n), *x0 = malloc(sizeof *x0 * n * nrhs),
+                       *b = malloc(sizeof *b * n * nrhs), *b2 = malloc(sizeof *b2 * n);
+        double *real_lu = malloc(sizeof(double) * n * n), *real_b = malloc(sizeof(double) * n * nrhs),
+               *real_b2 = malloc(sizeof(double) * n);
+        int32_t *piv = malloc(sizeof *piv * n);
+        for (int cplx = 0; cplx < 2; cplx++) {
+            for (int i = 0; i < n; i++) {
+                piv[i] = i + (int32_t)((next_uniform() + 0.5) * (n - i));
+                if (piv[i] >= n)
+                    piv[i] = n - 1;
+                for (int j = 0; j < n; j++) {   /* |L| <= 1/2, U's diagonal >= 1 */
+                    double complex v = next_uniform() + (cplx ? I * next_uniform() : 0);
+                    lu[i + j * n] = i == j ? 1.5 + (cplx ? 0.5 * I : 0) + v : v / n;
+                    real_lu[i + j * n] = creal(lu[i + j * n]);
+                }
+            }
+            for (int i = 0; i < n * nrhs; i++)
+                x0[i] = next_uniform() + (cplx ? I * next_uniform() : 0);
+            for (int trans = 0; trans < 3; trans++) {
+                for (int c = 0; c < nrhs; c++)
+                    apply_lu(lu, piv, n, trans, x0 + c * n, b + c * n);
+                for (int i = 0; i < n * nrhs; i++)
+                    real_b[i] = creal(b[i]);
+                if (cplx)
+                    kt->solve_z.getrs(trans, n, nrhs, (const double *)lu, n, piv, (double *)b, n);
+                else
+                    kt->solve_d.getrs(trans, n, nrhs, real_lu, n, piv, real_b, n);
+                double err = 0;
+                for (int i = 0; i < n * nrhs; i++) {
+                    const double complex x = cplx ? b[i] : real_b[i];
+                    if (!(cabs(x - x0[i]) <= err))
+                        err = cabs(x - x0[i]);
+                }
+                if (!(err <= 1e-12))
+                    fail(cplx ? "solve z" : "solve d", "x differs", n, trans);
+                if (cplx)
+                    fwrite(b, sizeof *b, n * nrhs, out);
+                else
+                    fwrite(real_b, sizeof(double), n * nrhs, out);
+            }
+            /* A x = b in blocks of 3 columns, as a blocked solve runs it:
+             * the same bits as getrs. */
+            apply_lu(lu, piv, n, 0, x0, b2);
+            for (int i = 0; i < n; i++)
+                real_b2[i] = creal(b2[i]);
+            memcpy(b, b2, sizeof *b * n);
+            memcpy(real_b, real_b2, sizeof(double) * n);
+            if (cplx) {
+                const lucy_solve_d *k = &kt->solve_z;
+                double *x = (double *)b2, *l = (double *)lu;
+                k->getrs(0, n, 1, l, n, piv, (double *)b, n);
+                k->swaps(x, piv, n, 0);
+                for (int j0 = 0; j0 < n; j0 += 3) {
+                    const int j1 = j0 + 3 < n ? j0 + 3 : n;
+                    k->lower(l, n, j0, j1, x);
+                    k->update(l, n, j0, j1, j1, n, x, 0);
+                }
+                for (int j1 = n; j1 > 0; j1 -= 3) {
+                    const int j0 = j1 - 3 > 0 ? j1 - 3 : 0;
+                    k->upper(l, n, j0, j1, x);
+                    k->update(l, n, j0, j1, 0, j0, x, 1);
+                }
+                if (memcmp(b, b2, sizeof *b * n) != 0)
+                    fail("solve z", "blocked bits differ", n, 0);
+            } else {
+                const lucy_solve_d *k = &kt->solve_d;
+                double *x = real_b2;
+                k->getrs(0, n, 1, real_lu, n, piv, real_b, n);
+                k->swaps(x, piv, n, 0);
+                for (int j0 = 0; j0 < n; j0 += 3) {
+                    const int j1 = j0 + 3 < n ? j0 + 3 : n;
+                    k->lower(real_lu, n, j0, j1, x);
+                    k->update(real_lu, n, j0, j1, j1, n, x, 0);
+                }
+                for (int j1 = n; j1 > 0; j1 -= 3) {
+                    const int j0 = j1 - 3 > 0 ? j1 - 3 : 0;
+                    k->upper(real_lu, n, j0, j1, x);
+                    k->update(real_lu, n, j0, j1, 0, j0, x, 1);
+                }
+                if (memcmp(real_b, real_b2, sizeof(double) * n) != 0)
+                    fail("solve d", "blocked bits differ", n, 0);
+            }
+        }
+        free(lu);
+        free(x0);
+        free(b);
+        free(b2);
+        free(real_lu);
+        free(real_b);
+        free(real_b2);
+        free(piv);
+    }
+    fclose(out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -311,6 +461,7 @@ int main(int argc, char **argv)
     test_columns(kt, argv[2]);
     test_trsm(kt, argv[2]);
     test_copies(kt, argv[2]);
+    test_solve(kt, argv[2]);
     printf("%s: %s kernels, %d failures\n", argv[0], kt->name, failures);
     return failures ? 1 : 0;
 }
