@@ -202,3 +202,16 @@ class TestLaneSolve:
         assert np.isnan(x[2]).all()
         good = np.arange(8) != 2
         assert_solve_matches_scipy(lu[good], piv[good], b[good], x[good])
+
+
+@pytest.mark.parametrize("nrhs", [1, 3, 60])
+def test_one_large_system_same_bits_for_any_workers(nrhs, rng):
+    # One system: lucy's substitutions (few right-hand sides) or getrs with
+    # BLAS's own threads (many): the same bits for any workers.
+    a = random_matrices((300, 300), np.float64, rng)
+    b = random_matrices((300, nrhs), np.float64, rng)
+    f = lucy.lu_factor(a)
+    x1 = lucy.lu_solve(f, b, workers=1)
+    for workers in (2, 3, -1):
+        np.testing.assert_array_equal(lucy.lu_solve(f, b, workers=workers), x1)
+    assert_solve_matches_scipy(f[0], f[1], b, x1)
