@@ -92,7 +92,7 @@ COPY_BYTES = 200 * 2**20
 
 
 def quick_rows():
-    """--quick: the same rows, batches / 20 and 1 x 3000 -> 1 x 1000."""
+    """--quick: the same rows, batches / 20 (at least 1) and n >= 1000 -> 1000."""
     return tuple(Row(r.op, max(1, r.batch // 20), 1000 if r.n >= 1000 else r.n, r.targets,
                      nrhs=r.nrhs)
                  for r in FULL_ROWS)
