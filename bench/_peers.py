@@ -204,9 +204,130 @@ def _mlx():
                  })]
 
 
+# -- Intel oneMKL's batched LAPACK, through ctypes -------------------------------
+
+# MKL_THREADING_GNU of mkl_service.h (0 Intel, 1 sequential, 2 PGI, 3 GNU, 4 TBB)
+_MKL_THREADING_GNU = 3
+_MKL_PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d",
+               np.dtype(np.complex64): "c", np.dtype(np.complex128): "z"}
+# What the loader found (library, threading layer, threads), for the JSON.
+MKL_INFO: dict[str, Any] = {}
+
+
+def _mkl_library():
+    """libmkl_rt from the `mkl` wheel (sys.prefix/lib), else the system's."""
+    import ctypes.util
+    import glob
+    import os
+    import sys
+    lib_dir = os.path.join(sys.prefix, "lib")
+    found = sorted(glob.glob(os.path.join(lib_dir, "libmkl_rt.so*"))
+                   + glob.glob(os.path.join(lib_dir, "libmkl_rt*.dylib")))
+    return found[-1] if found else ctypes.util.find_library("mkl_rt")
+
+
+class _MKLFactors(tuple):
+    """MKL's (lu, ipiv): lu a (..., M, N) view of the column-major array MKL
+    wrote, ipiv MKL's own (1-based, int32), as MKL's getrs takes them."""
+
+
+def _mkl():
+    import ctypes
+    import os
+    path = _mkl_library()
+    if path is None:
+        raise ImportError("no libmkl_rt (pip install mkl)")
+    # MKL must share lucy's OpenMP runtime (libgomp): with its default Intel
+    # layer it brings libiomp5, a second pool of one thread per core whose idle
+    # threads spin for 200 ms (KMP_BLOCKTIME) and take the cores of whoever runs
+    # next on this 2-core machine. Without the setting, MKL picks GNU or Intel
+    # by whether libgomp happens to be loaded already (measured with this wheel).
+    # The variable is read when the library loads; the call below is for an MKL
+    # that had already loaded (it returns the layer in force).
+    os.environ["MKL_THREADING_LAYER"] = "GNU"
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as exc:
+        raise ImportError(f"{path}: {exc}") from exc
+    layer = lib.MKL_Set_Threading_Layer(_MKL_THREADING_GNU)
+    threads = lib.MKL_Get_Max_Threads()
+    try:
+        from importlib import metadata
+        version = metadata.version("mkl")
+    except metadata.PackageNotFoundError:        # a system MKL: "... Version 2026.2-Product ..."
+        text = ctypes.create_string_buffer(256)
+        lib.MKL_Get_Version_String(text, len(text))
+        version = text.value.decode(errors="replace").split("Version ")[-1].split("-")[0]
+    MKL_INFO.update(library=path, threading_layer="GNU" if layer == _MKL_THREADING_GNU
+                    else f"not GNU ({layer})", max_threads=threads)
+
+    def ints(*values):          # Fortran-style: every scalar by pointer
+        return [ctypes.byref(ctypes.c_int(v)) for v in values]
+
+    def routine(dtype, name):
+        if dtype not in _MKL_PREFIX:
+            raise Unsupported(f"MKL has no {dtype} LU")
+        return getattr(lib, _MKL_PREFIX[dtype] + name)
+
+    def ptr(x):
+        return x.ctypes.data_as(ctypes.c_void_p)
+
+    def check_info(info, name):
+        if (info < 0).any():
+            raise RuntimeError(f"MKL {name}: argument {-info.min()} is wrong")
+
+    def lu_factor(a):
+        getrf = routine(a.dtype, "getrf_batch_strided")
+        *batch, m, n = a.shape
+        count = int(np.prod(batch))
+        # The transposing copy into a fresh column-major array, as lucy's
+        # (non-overwriting) call copies its input: MKL then overwrites it.
+        lu_cm = np.ascontiguousarray(np.swapaxes(a, -1, -2))
+        k = min(m, n)
+        ipiv = np.empty((*batch, k), dtype=np.int32)
+        info = np.empty(max(count, 1), dtype=np.int32)     # one per matrix
+        getrf(*ints(m, n), ptr(lu_cm), *ints(max(1, m), m * n), ptr(ipiv),
+              *ints(max(1, k), count), ptr(info))
+        check_info(info, "getrf")
+        return _MKLFactors((np.swapaxes(lu_cm, -1, -2), ipiv))
+
+    def lu_solve(factors, b):
+        lu, ipiv = factors
+        getrs = routine(lu.dtype, "getrs_batch_strided")
+        lu_cm = np.swapaxes(lu, -1, -2)          # MKL's array again, no copy
+        *batch, n, nrhs = b.shape
+        count = int(np.prod(batch))
+        # A fresh column-major copy of b (getrs overwrites it): transposing
+        # for several right-hand sides, a plain copy for one.
+        x_cm = np.array(np.swapaxes(b, -1, -2), order="C")
+        info = np.empty(max(count, 1), dtype=np.int32)
+        getrs(ctypes.byref(ctypes.c_char(b"N")), *ints(n, nrhs), ptr(lu_cm),
+              *ints(max(1, n), n * n), ptr(ipiv), *ints(max(1, n)), ptr(x_cm),
+              *ints(max(1, n), n * nrhs, count), ptr(info))
+        check_info(info, "getrs")
+        return np.swapaxes(x_cm, -1, -2)
+
+    def to_numpy(x):
+        """SciPy's convention: (lu, 0-based piv) for MKL's factors."""
+        if isinstance(x, _MKLFactors):
+            return np.asarray(x[0]), x[1] - 1
+        return np.asarray(x)
+
+    return [Impl("MKL", version, to_numpy=to_numpy, ops={
+                 "lu_factor": lu_factor,
+                 "lu_solve": lu_solve,
+                 # MKL has no P, L, U split: that cell reads n/a.
+             }, notes={"lu_factor": "?getrf_batch_strided on a column-major copy",
+                       "lu_solve": "?getrs_batch_strided"})]
+
+
 # Column order of the tables. The loaders import their library when called.
-LOADERS = {"lucy": _lucy, "SciPy": _scipy, "torch": _torch, "JAX": _jax, "MLX": _mlx}
-PEERS = ("SciPy", "torch", "JAX", "MLX")     # what lucy is compared with
+LOADERS = {"lucy": _lucy, "SciPy": _scipy, "torch": _torch, "MKL": _mkl, "JAX": _jax,
+           "MLX": _mlx}
+PEERS = ("SciPy", "torch", "MKL", "JAX", "MLX")     # what lucy is compared with
+# "lucy vs best": the fastest of these on each row (MLX's single-threaded
+# reference LAPACK is never the fastest, and its targets stay its own).
+BEST_PEERS = ("torch", "MKL", "JAX", "SciPy")
 
 
 def load_impls():

@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-PEERS = ("SciPy", "torch", "JAX", "MLX")      # same order as bench/_peers.py
-STYLES = {"SciPy": "o-", "torch": "s-", "JAX": "^-", "MLX": "D-"}
+PEERS = ("SciPy", "torch", "MKL", "JAX", "MLX")      # same order as bench/_peers.py
+STYLES = {"SciPy": "o-", "torch": "s-", "MKL": "v-", "JAX": "^-", "MLX": "D-"}
 
 
 def speedup_series(doc):

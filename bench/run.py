@@ -1,11 +1,12 @@
-"""lucy's benchmark: lucy against SciPy and, where installed, torch, JAX and MLX.
+"""lucy's benchmark: lucy against SciPy and, where installed, torch, MKL, JAX and MLX.
 
     python bench/run.py            # full run, about 5-10 minutes on 2 cores
     python bench/run.py --quick    # small sizes, 3 rounds, under a minute (CI smoke)
 
 Prints the median time of every implementation on every row, lucy's speed-up
-over each one next to its target, the machine's limits (matmul GFLOP/s, copy
-bandwidth) measured in the same run, and lucy's extra memory; writes the
+over each one and over the fastest peer of the row (where the targets are),
+the machine's limits (matmul GFLOP/s, copy bandwidth) measured in the same run
+with lucy's share of them, and lucy's extra memory; writes the
 results to bench/results/ as JSON, Markdown and a PNG plot. Targets are
 informational: the exit status is 0 whatever they say. See bench/README.md.
 """
@@ -37,32 +38,44 @@ RESULTS_DIR = BENCH_DIR / "results"
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table: an operation on a stack of ``batch`` n x n matrices."""
+    """One line of the table: an operation on a stack of ``batch`` n x n matrices
+    (lu_solve: with ``nrhs`` right-hand sides each)."""
     op: str
     batch: int
     n: int
     targets: dict[str, float] = field(default_factory=dict)  # column -> minimum ratio
     base: str = "lucy"          # the column whose speed-up the ratios show
+    nrhs: int = 1
 
     @property
     def name(self):
-        return f"{self.op} {self.batch}x{self.n}"
+        return f"{self.op} {self.batch}x{self.n}" + (f" nrhs={self.nrhs}" if self.nrhs != 1 else "")
+
+    @property
+    def size(self):
+        """The table's "batch x n" cell."""
+        return f"{self.batch} x {self.n}" + (f", nrhs={self.nrhs}" if self.nrhs != 1 else "")
 
 
 # "lucy vs X" = time(X) / time(lucy); "w=1" compares lucy's default thread
 # count with workers=1 (a default slower than one thread by > 5% fails).
 THREADS_TARGET = {"w=1": 0.95}
-# "lucy cold vs X": the same ratio for lucy's one-off calls (no reuse of its
-# output memory; see _peers._lucy), against these peers.
-COLD_PEERS = ("SciPy", "torch")
+# "lucy vs best" = the fastest of _peers.BEST_PEERS on the row / time(lucy):
+# issue 18's targets are on that column. "cold best": the same for lucy's
+# one-off calls (no reuse of its output memory; see _peers._lucy).
+BEST = "best"
+COLD_BEST = "cold best"
 FULL_ROWS = (
-    Row("lu_factor", 100_000, 4, {"SciPy": 250, "torch": 2, "MLX": 7}),
-    Row("lu_factor", 20_000, 16, {"SciPy": 19, "torch": 2}),
-    Row("lu_factor", 2_000, 64, {"SciPy": 3, "torch": 2}),
-    Row("lu_factor", 200, 256, {"SciPy": 3, "torch": 1.5}),
-    Row("lu_factor", 1, 3000, {"SciPy": 1.5, "torch": 1.1, "MLX": 15}),
+    Row("lu_factor", 100_000, 4, {BEST: 2.5, COLD_BEST: 2, "MLX": 7}),
+    Row("lu_factor", 20_000, 16, {BEST: 2.5}),
+    Row("lu_factor", 2_000, 64, {BEST: 2}),
+    Row("lu_factor", 200, 256, {BEST: 1.5}),
+    Row("lu_factor", 10, 512, {BEST: 1.2}),
+    Row("lu_factor", 1, 3000, {BEST: 1.15, "MLX": 15}),
     Row("lu", 100_000, 4, {"SciPy": 40, "torch": 2}),
-    Row("lu_solve", 100_000, 4, {"SciPy": 180, "torch": 1.5}),
+    *(Row("lu_solve", batch, n, {BEST: 1.2}) for batch, n in
+      ((100_000, 4), (20_000, 16), (2_000, 64), (100, 64), (200, 256), (10, 512), (1, 3000))),
+    Row("lu_solve", 1, 3000, {BEST: 1.0}, nrhs=100),
 )
 # --mlx-compat: lucy.mlx (MLX arrays in and out, MLX's conventions) against
 # mlx.core.linalg.lu_factor, as issue 3 asks (run with --dtype float32).
@@ -71,7 +84,7 @@ MLX_ROWS = (
     Row("lu_factor", 2_000, 64, {}, base="lucy.mlx"),
     Row("lu_factor", 1, 2000, {"MLX": 15}, base="lucy.mlx"),
 )
-MATMUL_SHARE_TARGET = 0.75          # lucy's 1 x n lu_factor vs numpy matmul GFLOP/s
+MATMUL_SHARE_TARGET = 0.80          # lucy's 1 x n lu_factor vs numpy matmul GFLOP/s
 MEMORY_TARGET_UNITS = 1.0           # extra memory, in workers x M x N elements
 MEMORY_SHAPES = ((100_000, 4, 4), (200, 256, 256))
 BUSY_LOAD = 0.5         # 1-min load average above which the run is flagged as noisy
@@ -79,8 +92,9 @@ COPY_BYTES = 200 * 2**20
 
 
 def quick_rows():
-    """--quick: the same rows, batches / 20 and 1 x 3000 -> 1 x 1000."""
-    return tuple(Row(r.op, max(1, r.batch // 20), 1000 if r.n >= 1000 else r.n, r.targets)
+    """--quick: the same rows, batches / 20 (at least 1) and n >= 1000 -> 1000."""
+    return tuple(Row(r.op, max(1, r.batch // 20), 1000 if r.n >= 1000 else r.n, r.targets,
+                     nrhs=r.nrhs)
                  for r in FULL_ROWS)
 
 
@@ -218,7 +232,8 @@ class RowData:
 
 def make_data(row, dtype, seed=0):
     """Standard-normal matrices (well conditioned enough, never singular in
-    practice). A single matrix is passed as 2-D, as its users would."""
+    practice) and right-hand sides (..., n, nrhs). A single matrix is passed
+    as 2-D, as its users would."""
     shape = (row.n, row.n) if row.batch == 1 else (row.batch, row.n, row.n)
     rng = np.random.default_rng(seed)
 
@@ -227,7 +242,7 @@ def make_data(row, dtype, seed=0):
         if np.dtype(dtype).kind == "c":
             x = x + 1j * rng.standard_normal(shape)
         return x.astype(dtype)
-    return RowData(normal(shape), normal((*shape[:-1], 1)))
+    return RowData(normal(shape), normal((*shape[:-1], row.nrhs)))
 
 
 def prepare_call(impl, op, data):
@@ -264,6 +279,7 @@ def make_cell(impl, op, data):
 # differ), lu_solve -> x.
 RESULT_PART = {"lu_factor": 0, "lu": 2, "lu_solve": None}
 CHECK_MAX_N = 512     # beyond this, blocked LAPACKs may pick different pivots
+                      # (lu_factor, lu; lu_solve's residual is checked at every n)
 
 
 def result_checker(impl_by_name, op, data):
@@ -277,7 +293,8 @@ def result_checker(impl_by_name, op, data):
     import scipy.linalg as sla
     a = data.a if data.a.ndim == 3 else data.a[None]
     b = data.b if data.b.ndim == 3 else data.b[None]
-    picks = sorted({0, len(a) - 1}) if a.shape[-1] <= CHECK_MAX_N else []
+    picks = (sorted({0, len(a) - 1}) if a.shape[-1] <= CHECK_MAX_N or op == "lu_solve"
+             else [])
     eps = np.finfo(data.a.dtype).eps
     expected = {i: {"lu_factor": lambda: sla.lu_factor(a[i])[0],
                     "lu": lambda: sla.lu(a[i])[2],
@@ -307,7 +324,8 @@ MATMUL_CELL = "matmul"
 
 
 def shares_matmul(row):
-    return row.op == "lu_factor" and row.batch == 1
+    """The one large matrix (1 x 3000; 1 x 1000 with --quick), not 1 x 512 of --quick."""
+    return row.op == "lu_factor" and row.batch == 1 and row.n >= 1000
 
 
 def matmul_cell(n, dtype):
@@ -363,38 +381,94 @@ def tier_columns(cells):
     return [c.impl for c in cells if c.impl.startswith("lucy[")]
 
 
+def best_peer(cells):
+    """(name, median ms) of the fastest of _peers.BEST_PEERS on a row, or
+    (None, None). A result that failed the check does not count: a fast
+    wrong answer is no bar to beat."""
+    times = [(c.median_ms(), c.impl) for c in cells
+             if c.impl in _peers.BEST_PEERS and c.times and not c.warning]
+    if not times:
+        return None, None
+    ms, name = min(times)
+    return name, ms
+
+
 def ratios(row, cells):
     """{column: {"value", "target", "pass"}}: lucy's speed-up over each
-    implementation (time_X / time_lucy) and over workers=1; with --tiers,
-    each tier's speed-up over the first tier listed (informational)."""
+    implementation (time_X / time_lucy), over the fastest peer ("best", with
+    "peer": which one) and over workers=1; with --tiers, each tier's speed-up
+    over the first tier listed (informational)."""
     median = {c.impl: c.median_ms() for c in cells}
     lucy = median.get(row.base)
+    targets = {**THREADS_TARGET, **row.targets}
     out = {}
+
+    def ratio(col, slower, faster, **extra):
+        value = slower / faster if slower and faster else None
+        target = targets.get(col)
+        passed = None if value is None or target is None else value >= target
+        out[col] = {"value": value, "target": target, "pass": passed, **extra}
+
     tiers = tier_columns(cells)
     for tier in tiers[1:]:
         first = median.get(tiers[0])
         value = first / median[tier] if first and median.get(tier) else None
         out[f"{tier} vs {tiers[0]}"] = {"value": value, "target": None, "pass": None}
     for col, impl in [("w=1", "lucy w=1"), *((p, p) for p in _peers.PEERS)]:
-        if impl not in median:
+        if impl in median:
+            ratio(col, median[impl], lucy)
+    peer, peer_ms = best_peer(cells)
+    if any(c.impl in _peers.BEST_PEERS for c in cells):
+        ratio(BEST, peer_ms, lucy, peer=peer)
+        if "lucy cold" in median:
+            ratio(COLD_BEST, peer_ms, median["lucy cold"], peer=peer)
+    return out
+
+
+def reports_bandwidth(row):
+    """The rows of 4 x 4 matrices, bound by memory: lucy's bytes per second
+    there are put against the copy bandwidth."""
+    return row.op in ("lu_factor", "lu_solve") and row.n == 4
+
+
+def bytes_moved(row, dtype):
+    """Bytes lucy must read and write at the least: lu_factor reads A and writes
+    LU and the pivots; lu_solve reads LU, the pivots and b and writes x.
+    Pivots are int32 (SciPy's, and lucy's, pivot dtype)."""
+    item = np.dtype(dtype).itemsize
+    matrices = row.batch * row.n * row.n * item
+    pivots = row.batch * row.n * 4
+    if row.op == "lu_factor":
+        return {"input read": matrices, "LU written": matrices, "pivots written": pivots}
+    rhs = row.batch * row.n * row.nrhs * item
+    return {"LU read": matrices, "pivots read": pivots, "b read": rhs, "x written": rhs}
+
+
+def bandwidth_summary(limits, results, dtype):
+    """For the rows of reports_bandwidth: lucy's bytes moved per second and
+    its share of the copy bandwidth measured in the same run (None without
+    the limits section, e.g. under --only)."""
+    out = []
+    copy = limits["copy_gb_per_s"] if limits else None
+    for r in results:
+        row, lucy = r["row"], r["cells"].get("lucy")
+        if not reports_bandwidth(row) or not lucy or not lucy.times:
             continue
-        value = median[impl] / lucy if lucy and median[impl] else None
-        target = {**THREADS_TARGET, **row.targets}.get(col)
-        passed = None if value is None or target is None else value >= target
-        out[col] = {"value": value, "target": target, "pass": passed}
-    cold = median.get("lucy cold")
-    for peer in COLD_PEERS:             # informational: one-off calls
-        if cold and median.get(peer):
-            out[f"cold {peer}"] = {"value": median[peer] / cold, "target": None, "pass": None}
+        parts = bytes_moved(row, dtype)
+        rate = sum(parts.values()) / (lucy.median_ms() / 1e3) / 1e9
+        out.append({"row": row.name, "bytes": parts, "lucy_ms": lucy.median_ms(),
+                    "lucy_gb_per_s": rate, "share_of_copy": rate / copy if copy else None})
     return out
 
 
 def limits_summary(limits, results, dtype):
     """GFLOP/s of every implementation at the 1 x n lu_factor row, and
-    lucy's share of the rate of the matmul timed in the same rounds."""
+    lucy's share of the rate of the matmul timed in the same rounds; lucy's
+    share of the copy bandwidth on the 4 x 4 rows ("bandwidth")."""
+    summary = {"bandwidth": bandwidth_summary(limits, results, dtype)}
     big = [r for r in results if shares_matmul(r["row"])]
     if not big:
-        return {}
+        return summary
     big_row, cells = big[0]["row"], big[0]["cells"]
     rates = {c.impl: lu_flops(big_row.n, dtype) / (c.median_ms() / 1e3) / 1e9
              for c in cells.values() if c.times and c.impl != MATMUL_CELL}
@@ -402,7 +476,7 @@ def limits_summary(limits, results, dtype):
     matmul_rate = (matmul_flops(big_row.n, dtype) / (matmul.median_ms() / 1e3) / 1e9
                    if matmul and matmul.times else None)
     share = rates["lucy"] / matmul_rate if matmul_rate and "lucy" in rates else None
-    return {"row": big_row.name, "gflops": rates, "matmul_gflops": matmul_rate,
+    return {**summary, "row": big_row.name, "gflops": rates, "matmul_gflops": matmul_rate,
             "lucy_share_of_matmul": share, "target": MATMUL_SHARE_TARGET,
             "pass": None if share is None else share >= MATMUL_SHARE_TARGET}
 
@@ -420,6 +494,8 @@ def fmt_ratio(r):
         return "-"
     v = r["value"]
     text = f"{v:.3g}x" if v < 1000 else f"{v:.0f}x"
+    if r.get("peer"):
+        text += f" ({r['peer']})"
     if r["target"] is not None:
         text += f" (>={r['target']:g} {'PASS' if r['pass'] else 'FAIL'})"
     return text
@@ -442,14 +518,14 @@ def time_cell_text(cell):
 
 
 def timing_table(results, columns, markdown=False):
-    lines = [[r["row"].op, f"{r['row'].batch} x {r['row'].n}",
+    lines = [[r["row"].op, r["row"].size,
               *(time_cell_text(r["cells"][c]) if c in r["cells"] else "n/a" for c in columns)]
              for r in results]
     return table(["op", "batch x n", *columns], lines, markdown)
 
 
 def ratio_table(results, ratio_columns, markdown=False):
-    lines = [[r["row"].op, f"{r['row'].batch} x {r['row'].n}",
+    lines = [[r["row"].op, r["row"].size,
               *(fmt_ratio(r["ratios"][c]) if c in r["ratios"] else "-" for c in ratio_columns)]
              for r in results]
     headers = ["op", "batch x n", *("default vs w=1" if c == "w=1" else
@@ -477,7 +553,7 @@ def limits_text(limits, summary, dtype):
                      f"{limits['matmul_gflops']:.1f} GFLOP/s (2n^3 flops)")
         lines.append(f"copy bandwidth (np.copyto, {limits['copy_bytes'] / 1e6:.0f} MB): "
                      f"{limits['copy_gb_per_s']:.1f} GB/s (2 x bytes / time)")
-    if summary:
+    if summary.get("gflops"):
         rates = ", ".join(f"{k} {v:.1f}" for k, v in summary["gflops"].items())
         lines.append(f"lu_factor GFLOP/s at {summary['row'].split()[1]} (2/3 n^3 flops): {rates}")
         if summary["lucy_share_of_matmul"] is not None:
@@ -486,6 +562,12 @@ def limits_text(limits, summary, dtype):
                          f"matmul timed in the same rounds ({summary['matmul_gflops']:.1f} "
                          f"GFLOP/s) (>={100 * summary['target']:.0f}% "
                          f"{'PASS' if summary['pass'] else 'FAIL'})")
+    for b in summary.get("bandwidth", []):
+        parts = " + ".join(f"{k} {v / 1e6:.1f}" for k, v in b["bytes"].items())
+        share = (f"{100 * b['share_of_copy']:.0f}% of the copy bandwidth"
+                 if b["share_of_copy"] is not None else "copy bandwidth not measured in this run")
+        lines.append(f"lucy at {b['row']}: {b['lucy_gb_per_s']:.1f} GB/s moved ({parts} MB "
+                     f"in {fmt_ms(b['lucy_ms'])} ms), {share}")
     return lines
 
 
@@ -526,7 +608,7 @@ def cpu_model():
     return platform.processor() or None
 
 
-DISTRIBUTIONS = ("numpy", "scipy", "torch", "jax", "jaxlib", "mlx", "threadpoolctl",
+DISTRIBUTIONS = ("numpy", "scipy", "torch", "mkl", "jax", "jaxlib", "mlx", "threadpoolctl",
                  "matplotlib")
 
 
@@ -561,8 +643,10 @@ def environment(missing):
         "versions": versions(),
         "workers": lucy.get_workers(),
         "torch_threads": torch.get_num_threads() if torch else None,
-        "blas": [{k: lib.get(k) for k in ("internal_api", "version", "num_threads")}
+        "blas": [{k: lib.get(k) for k in ("internal_api", "version", "num_threads",
+                                          "threading_layer")}
                  for lib in threadpoolctl.threadpool_info()],
+        "mkl": dict(_peers.MKL_INFO) or None,     # library, threading layer, threads
         "missing": missing,
     }
 
@@ -571,6 +655,7 @@ def environment(missing):
 
 def to_json(results, env, settings, limits, summary, memory):
     rows = [{"name": r["row"].name, "op": r["row"].op, "batch": r["row"].batch, "n": r["row"].n,
+             "nrhs": r["row"].nrhs,
              "cells": {c.impl: {"median_ms": c.median_ms(),
                                 "min_ms": min(c.times) * 1e3 if c.times else None,
                                 "rounds": len(c.times), "times_ms": [t * 1e3 for t in c.times],
@@ -592,6 +677,9 @@ def header_lines(env, missing, dtype, quick):
              f"{m['load_average_end']} at end; above 0 = other processes shared the cores"]
     if missing:
         lines.append(f"not installed: {', '.join(missing)} (pip install '.[peers]')")
+    if env.get("mkl"):
+        lines.append(f"MKL: {env['mkl']['threading_layer']} threading layer (lucy's libgomp), "
+                     f"{env['mkl']['max_threads']} threads")
     busiest = max((la[0] for la in (m["load_average_start"], m["load_average_end"]) if la),
                   default=0)
     if busiest > BUSY_LOAD:
@@ -651,7 +739,8 @@ def parse_args(argv):
                         "300); 0 times back-to-back calls, thread pools still spinning")
     p.add_argument("--only", action="append", metavar="REGEX",
                    help="keep only rows whose name ('lu_factor 100000x4', 'lu 100000x4', "
-                        "'limits', 'memory 200x256x256') matches; repeatable")
+                        "'lu_solve 1x3000 nrhs=100', 'limits', 'memory 200x256x256') "
+                        "matches; repeatable")
     p.add_argument("--json-out", type=Path,
                    help="JSON results path (default bench/results/<date>.json); the .md and "
                         ".png are written beside it")
@@ -728,7 +817,9 @@ def main(argv=None):
     tiers = [c for c in columns if c.startswith("lucy[")]
     ratio_columns = [*(["w=1"] if "lucy" in columns and "lucy w=1" in columns else []),
                      *(p for p in _peers.PEERS if p in columns),
-                     *(f"cold {p}" for p in COLD_PEERS if p in columns and "lucy cold" in columns),
+                     *([BEST] if any(p in columns for p in _peers.BEST_PEERS) else []),
+                     *([COLD_BEST] if "lucy cold" in columns
+                       and any(p in columns for p in _peers.BEST_PEERS) else []),
                      *(f"{t} vs {tiers[0]}" for t in tiers[1:])]
 
     results, limits, summary, memory, settings = run_everything(args, impls)
