@@ -1397,6 +1397,10 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
                         if nonfinite[g] & (1 << w):
                             (<int32_t*>at(&b, &info, first[g] + w))[0] = NONFINITE
     while i < stop:
+        if i + 1 < stop:
+            # (the next system's factors, whose first lines may be on a page
+            # the hardware prefetcher has not reached)
+            mk.lucy_prefetch_bytes(at(&b, &lu, i + 1), m * m * <Py_ssize_t>sizeof(lapack_t))
         solve_item(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
                    nrhs, trans, in_place, check_finite, plan, lu_work, ipiv)
         i += 1

@@ -51,6 +51,21 @@ cdef extern from *:
     #include <complex.h>
     #include <math.h>
     #include <string.h>
+    /* The first `bytes` (at most 4 kB) at p fetched into cache: the next
+       small matrix of a batch, whose first lines are often on a page the
+       hardware prefetcher has not reached (it stops at 4 kB pages). */
+    static inline void lucy_prefetch_bytes(const void *p, ptrdiff_t bytes)
+    {
+    #if defined(__GNUC__)
+        const char *c = (const char *)p;
+        if (bytes > 4096)
+            bytes = 4096;
+        for (ptrdiff_t off = 0; off < bytes; off += 64)
+            __builtin_prefetch(c + off, 0, 3);
+    #else
+        (void)p; (void)bytes;
+    #endif
+    }
     /* x / y by Smith's method, as GCC's -fcx-fortran-rules expands it and
        as the SIMD kernels compute it: with it every compiler gives the same
        bits (Clang's C99 division is another formula). A complex number is
@@ -88,6 +103,7 @@ cdef extern from *:
         return z;
     }
     """
+    void lucy_prefetch_bytes(const void* p, Py_ssize_t bytes) noexcept nogil
     double complex lucy_zdiv(double complex x, double complex y) noexcept nogil
     float complex lucy_cdiv(float complex x, float complex y) noexcept nogil
 
