@@ -46,6 +46,10 @@ __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 # Below this much arithmetic (multiply-adds, summed over the batch) a call
 # runs on one thread: starting a team of threads costs more than it saves.
 _PARALLEL_MIN_WORK = 100_000
+# The same for lu_solve, in multiply-adds of its substitutions (M^2 NRHS a
+# system): they stream the factors once, at memory speed, and waking a team
+# of threads costs as much as a solve of 100 64 x 64 systems (bench/README.md).
+_SOLVE_PARALLEL_MIN_WORK = 1_000_000
 # LAPACK takes C int dimensions.
 _MAX_DIM = 2**31 - 1
 
@@ -89,14 +93,14 @@ def _broadcast_to(arr: NDArray[Any], batch: tuple[int, ...], core_ndim: int) -> 
 
 
 def _plan_threads(workers: Workers, batch_size: int, work_per_item: int,
-                  threads_inside: bool = False) -> int:
+                  threads_inside: bool = False, min_work: int = _PARALLEL_MIN_WORK) -> int:
     """Threads for one compiled call: the ``workers`` request, capped at
     :func:`max_threads` and at what the work can use (``threads_inside``:
     the kernel's plan uses threads within one matrix)."""
     threads = min(resolve_workers(workers), max_threads())
     if not threads_inside:
         threads = min(threads, batch_size)
-    if threads > 1 and batch_size * work_per_item < _PARALLEL_MIN_WORK:
+    if threads > 1 and batch_size * work_per_item < min_work:
         return 1
     return fork_safe_threads(max(threads, 1))
 
@@ -880,7 +884,7 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
     else:
         np.copyto(x_mat, b_mat, casting="unsafe")
         rhs = x_mat
-    threads = _plan_threads(workers, info.size, m * m * (nrhs + 1) + m * nrhs)
+    threads = _plan_threads(workers, info.size, m * m * nrhs, min_work=_SOLVE_PARALLEL_MIN_WORK)
     work = np.empty(threads * m * m, dtype)
     # Pivots of LANES systems per thread (the four-lane solve of tiny
     # systems), as LAPACK integers (1-based for getrs; int64 for ILP64).

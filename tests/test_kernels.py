@@ -103,9 +103,9 @@ class TestPythonLayerAsksThePlan:
             seen.append(("lapack", reaches_lapack))
             return run(kernel, args, reaches_lapack)
 
-        def record_threads(workers, batch_size, work, threads_inside=False):
+        def record_threads(workers, batch_size, work, threads_inside=False, **kwargs):
             seen.append(("inside", threads_inside))
-            return plan_threads(workers, batch_size, work, threads_inside)
+            return plan_threads(workers, batch_size, work, threads_inside, **kwargs)
 
         monkeypatch.setattr(_api, "_run_kernel", record_run)
         monkeypatch.setattr(_api, "_plan_threads", record_threads)
