@@ -780,10 +780,10 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
         matrix's solution (or zeros, for an inf on U's diagonal), never an
         error. The check rides on the copy of ``b`` into ``x``.
     workers : int, optional, keyword-only
-        Threads to use (see :func:`lu_factor`). A single system with more
-        than 4 right-hand sides and ``M > 32`` goes to LAPACK's ``?getrs``,
-        which then runs with BLAS's own thread count as in SciPy (set it
-        with threadpoolctl); ``workers=1`` holds BLAS at one thread.
+        Threads to use (see :func:`lu_factor`). With fewer matrices than
+        threads, the threads work inside each system: on row blocks of
+        large factors, or on fixed groups of right-hand sides, so that the
+        result is the same for any ``workers``.
 
     Returns
     -------
@@ -884,7 +884,9 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
     else:
         np.copyto(x_mat, b_mat, casting="unsafe")
         rhs = x_mat
-    threads = _plan_threads(workers, info.size, m * m * nrhs, min_work=_SOLVE_PARALLEL_MIN_WORK)
+    plan = _batch.solve_plan(dtype, m, trans_code, nrhs)
+    threads = _plan_threads(workers, info.size, m * m * nrhs, plan.threads_inside,
+                            min_work=_SOLVE_PARALLEL_MIN_WORK)
     work = np.empty(threads * m * m, dtype)
     # Pivots of LANES systems per thread (the four-lane solve of tiny
     # systems), as LAPACK integers (1-based for getrs; int64 for ILP64).
@@ -893,12 +895,7 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
     args = (_broadcast_to(lu_arr, batch, 2), _broadcast_to(piv, batch, 1), rhs,
             x_mat, info, trans_code,
             work, iwork, check_finite, threads)
-    # One system with more workers than one: LAPACK's getrs (many right-hand
-    # sides) runs with BLAS's own threads, as in SciPy; its triangular
-    # solves split the right-hand sides, so the bits do not depend on them.
-    blas_threaded = info.size == 1 and workers > 1
-    _run_kernel(_batch.solve, args,
-                _batch.solve_plan(dtype, m, trans_code, nrhs).reaches_lapack and not blas_threaded)
+    _run_kernel(_batch.solve, args, plan.reaches_lapack)
     if check_finite:
         _raise_nonfinite(info, "b")
     _raise_bad_pivots(info, "piv", m)

@@ -25,6 +25,7 @@ class SolvePlanInfo(NamedTuple):
     tier: str
     lanes: bool
     reaches_lapack: bool
+    threads_inside: bool
 
 def factor_plan(dtype: npt.DTypeLike, m: int, n: int) -> FactorPlan: ...
 def solve_plan(dtype: npt.DTypeLike, m: int, trans: int, nrhs: int = ...) -> SolvePlanInfo: ...

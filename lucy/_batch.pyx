@@ -119,7 +119,8 @@ _KERNEL_NAMES = {pl.KERNEL_SCALAR: "scalar", pl.KERNEL_COLUMNS: "columns",
                  pl.KERNEL_PANELS: "panels", pl.KERNEL_GETRF: "getrf",
                  pl.KERNEL_BLOCKED: "blocked"}
 FactorPlan = collections.namedtuple("FactorPlan", "kernel tier lanes reaches_lapack threads_inside")
-SolvePlanInfo = collections.namedtuple("SolvePlan", "kernel tier lanes reaches_lapack")
+SolvePlanInfo = collections.namedtuple("SolvePlan",
+                                       "kernel tier lanes reaches_lapack threads_inside")
 _SOLVE_KERNEL_NAMES = {pl.SOLVE_SMALL: "scalar", pl.SOLVE_GETRS: "getrs",
                        pl.SOLVE_KERNEL: "substitutions"}
 
@@ -143,10 +144,11 @@ def solve_plan(dtype, Py_ssize_t m, int trans, Py_ssize_t nrhs=1):
     factors of m x m matrices of ``dtype`` (plan_solve): ``kernel``
     "substitutions" (the tier's, solve.c.in), "scalar" (matrix.pxd's, in a
     build without tiers) or "getrs" (LAPACK's), ``tier``, ``lanes``,
-    ``reaches_lapack``."""
+    ``reaches_lapack``, ``threads_inside`` (threads work within one
+    system)."""
     cdef SolvePlan p = plan_solve(dtype_code(dtype), m, nrhs, trans, active())
     return SolvePlanInfo(_SOLVE_KERNEL_NAMES[p.kernel], p.simd.name.decode(), p.lanes,
-                         p.reaches_lapack)
+                         p.reaches_lapack, p.threads_inside)
 
 
 # The SIMD tier this module runs: LUCY_KERNELS (auto, portable, avx2,
@@ -1292,14 +1294,12 @@ cdef inline void solve_one(const SolvePlan* plan, int trans, Py_ssize_t m, Py_ss
                            Py_ssize_t ldx, int32_t* status) noexcept nogil:
     """op(A) X = B for one prepared system (solve_prepare), by the plan's
     kernel."""
-    cdef lapack_int linfo = 0
     if plan.kernel != pl.SOLVE_GETRS:
         mk.solve_substitutions(plan, trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
     else:
-        mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
-        getrs(TRANS_CODES[trans], <lapack_int>m,
-              <lapack_int>nrhs, a, <lapack_int>lda, ipiv, xa, <lapack_int>ldx, &linfo)
-        status[0] = linfo
+        # (on the fixed groups of right-hand sides that solve_groups hands to
+        # threads: BLAS's bits for a column depend on the columns beside it)
+        solve_groups(trans, m, nrhs, a, lda, ipiv, xa, ldx, status, 1)
 
 
 cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
@@ -1406,15 +1406,139 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
         i += 1
 
 
+cdef inline void solve_update(lapack_t* tag, const SolvePlan* plan, const lapack_t* lu,
+                              Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t lo,
+                              Py_ssize_t hi, lapack_t* x, bint backwards) noexcept nogil:
+    if lapack_t is float:
+        plan.simd.solve_s.update(lu, lda, j0, j1, lo, hi, x, backwards)
+    elif lapack_t is double:
+        plan.simd.solve_d.update(lu, lda, j0, j1, lo, hi, x, backwards)
+    elif lapack_t is cython.floatcomplex:
+        plan.simd.solve_c.update(<const float*>lu, lda, j0, j1, lo, hi, <float*>x, backwards)
+    else:
+        plan.simd.solve_z.update(<const double*>lu, lda, j0, j1, lo, hi, <double*>x, backwards)
+
+
+cdef inline void solve_diagonal(lapack_t* tag, const SolvePlan* plan, const lapack_t* lu,
+                                Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, lapack_t* x,
+                                bint upper) noexcept nogil:
+    if lapack_t is float:
+        (plan.simd.solve_s.upper if upper else plan.simd.solve_s.lower)(lu, lda, j0, j1, x)
+    elif lapack_t is double:
+        (plan.simd.solve_d.upper if upper else plan.simd.solve_d.lower)(lu, lda, j0, j1, x)
+    elif lapack_t is cython.floatcomplex:
+        (plan.simd.solve_c.upper if upper else plan.simd.solve_c.lower)(
+            <const float*>lu, lda, j0, j1, <float*>x)
+    else:
+        (plan.simd.solve_z.upper if upper else plan.simd.solve_z.lower)(
+            <const double*>lu, lda, j0, j1, <double*>x)
+
+
+cdef void solve_blocked_worker(const SolvePlan* plan, Py_ssize_t m, const lapack_t* lu,
+                               Py_ssize_t lda, lapack_t* x, int64_t* counters) noexcept nogil:
+    # counters: [forward done per block][backward done per block][2 tickets]
+    cdef Py_ssize_t nb = (m + pl.SOLVE_NB - 1) // pl.SOLVE_NB, i, k, r0, r1
+    cdef int64_t* forward = counters
+    cdef int64_t* backward = counters + nb
+    while True:     # L y = b: row block i after the column blocks above it
+        i = lucy_counter_take(&counters[2 * nb])
+        if i >= nb:
+            break
+        r0 = i * pl.SOLVE_NB
+        r1 = min(m, r0 + pl.SOLVE_NB)
+        for k in range(i):
+            lucy_counter_wait(&forward[k], 1)
+            solve_update(x, plan, lu, lda, k * pl.SOLVE_NB, (k + 1) * pl.SOLVE_NB, r0, r1, x,
+                         False)
+        solve_diagonal(x, plan, lu, lda, r0, r1, x, False)
+        lucy_counter_set(&forward[i], 1)
+    while True:     # U x = y: row blocks from the bottom
+        i = nb - 1 - lucy_counter_take(&counters[2 * nb + 1])
+        if i < 0:
+            break
+        r0 = i * pl.SOLVE_NB
+        r1 = min(m, r0 + pl.SOLVE_NB)
+        lucy_counter_wait(&forward[i], 1)
+        for k in range(nb - 1, i, -1):
+            lucy_counter_wait(&backward[k], 1)
+            solve_update(x, plan, lu, lda, k * pl.SOLVE_NB, min(m, (k + 1) * pl.SOLVE_NB),
+                         r0, r1, x, True)
+        solve_diagonal(x, plan, lu, lda, r0, r1, x, True)
+        lucy_counter_set(&backward[i], 1)
+
+
+cdef void solve_blocked(const SolvePlan* plan, Py_ssize_t m, Py_ssize_t nrhs,
+                        const lapack_t* lu, Py_ssize_t lda, const int32_t* piv,
+                        lapack_t* x, Py_ssize_t ldx, int num_threads) noexcept nogil:
+    """A X = B for one system with threads inside (plan.threads_inside):
+    each column of X in row blocks of SOLVE_NB, handed out by ticket, a
+    block waiting only for the blocks it reads. Every element receives its
+    updates in the unblocked order: the same bits for any num_threads."""
+    cdef Py_ssize_t nb = (m + pl.SOLVE_NB - 1) // pl.SOLVE_NB, c, k
+    cdef int64_t* counters = <int64_t*>malloc((2 * nb + 2) * sizeof(int64_t))
+    if counters == NULL:
+        mk.solve_substitutions(plan, 0, m, nrhs, lu, lda, piv, x, ldx)
+        return
+    for c in range(nrhs):
+        for k in range(2 * nb + 2):
+            counters[k] = 0
+        mk.solve_swaps(plan, x + c * ldx, piv, m)
+        with parallel(num_threads=num_threads):
+            solve_blocked_worker(plan, m, lu, lda, x + c * ldx, counters)
+    free(counters)
+
+
+cdef void solve_groups(int trans, Py_ssize_t m, Py_ssize_t nrhs, lapack_t* a, Py_ssize_t lda,
+                       lapack_int* ipiv, lapack_t* x, Py_ssize_t ldx, int32_t* status,
+                       int num_threads) noexcept nogil:
+    """op(A) X = B for one system by LAPACK's getrs on groups of
+    SOLVE_RHS_GROUP columns of X, spread over the threads (ipiv 1-based,
+    shared: getrs only reads it); a fixed grouping, so the same bits for any
+    num_threads."""
+    cdef Py_ssize_t groups = (nrhs + pl.SOLVE_RHS_GROUP - 1) // pl.SOLVE_RHS_GROUP, g, c0
+    cdef lapack_int linfo = 0
+    mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
+    if num_threads <= 1:
+        for g in range(groups):
+            c0 = g * pl.SOLVE_RHS_GROUP
+            getrs(TRANS_CODES[trans], <lapack_int>m,
+                  <lapack_int>min(pl.SOLVE_RHS_GROUP, nrhs - c0), a, <lapack_int>lda, ipiv,
+                  x + c0 * ldx, <lapack_int>ldx, &linfo)
+    else:
+        for g in prange(groups, num_threads=num_threads, schedule='dynamic'):
+            c0 = g * pl.SOLVE_RHS_GROUP
+            linfo = 0       # (assigned here: private to each thread)
+            getrs(TRANS_CODES[trans], <lapack_int>m,
+                  <lapack_int>min(pl.SOLVE_RHS_GROUP, nrhs - c0), a, <lapack_int>lda, ipiv,
+                  x + c0 * ldx, <lapack_int>ldx, &linfo)
+    status[0] = 0       # (arguments valid: getrs reports no error)
+
+
 cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
                      const Batch* b,
                      const Operand* ops, bint piv_is_int64, Py_ssize_t m,
                      Py_ssize_t nrhs, int trans, bint in_place,
                      bint check_finite, int num_threads) noexcept nogil:
-    cdef Py_ssize_t blk, length, nblocks, end, t
+    cdef Py_ssize_t blk, length, nblocks, end, t, i, lda
+    cdef Py_ssize_t ldx = ops[3].col_stride // <Py_ssize_t>sizeof(lapack_t) if nrhs > 1 else m
+    cdef lapack_t* a
     if num_threads <= 1:
         solve_block(lu_work, ipiv, plan, 0, b.size, b, ops, piv_is_int64, m, nrhs,
                     trans, in_place, check_finite)
+        return
+    if plan.threads_inside and b.size < num_threads:
+        # Fewer systems than threads: one at a time, the threads inside.
+        for i in range(b.size):
+            if not solve_prepare(lu_work, i, b, &ops[0], &ops[1], piv_is_int64, &ops[2],
+                                 &ops[3], &ops[4], m, nrhs, in_place, check_finite,
+                                 plan.kernel != pl.SOLVE_GETRS, lu_work, ipiv, &a, &lda):
+                continue
+            if plan.kernel != pl.SOLVE_GETRS:
+                solve_blocked(plan, m, nrhs, a, lda, <int32_t*>ipiv,
+                              <lapack_t*>at(b, &ops[3], i), ldx, num_threads)
+            else:
+                solve_groups(trans, m, nrhs, a, lda, ipiv, <lapack_t*>at(b, &ops[3], i), ldx,
+                             <int32_t*>at(b, &ops[4], i), num_threads)
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length

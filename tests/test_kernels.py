@@ -129,17 +129,16 @@ class TestPythonLayerAsksThePlan:
         lucy.lu_solve(f, np.ones((2, m, 40)))
         assert calls[-1] == ("lapack", _batch.solve_plan(np.float64, m, 0, 40).reaches_lapack)
 
-    def test_one_system_lets_blas_thread(self, calls, rng):
-        # One system through getrs: BLAS keeps its own threads unless
-        # workers=1 (as SciPy, whose lu_solve lets BLAS thread).
+    def test_one_system_with_many_rhs_holds_blas(self, calls, rng):
+        # One system through getrs: lucy's threads take fixed groups of
+        # right-hand sides, each a getrs on one BLAS thread.
         a = random_matrices((40, 40), np.float64, rng)
         f = lucy.lu_factor(a)
-        assert _batch.solve_plan(np.float64, 40, 0, 10).reaches_lapack
+        plan = _batch.solve_plan(np.float64, 40, 0, 100)
+        assert plan.reaches_lapack and plan.threads_inside
         calls.clear()
-        lucy.lu_solve(f, np.ones((40, 10)), workers=2)
-        assert calls[-1] == ("lapack", False)
-        lucy.lu_solve(f, np.ones((40, 10)), workers=1)
-        assert calls[-1] == ("lapack", True)
+        lucy.lu_solve(f, np.ones((40, 100)), workers=2)
+        assert calls == [("inside", True), ("lapack", True)]
 
 
 class TestKernelsFollowThePlan:

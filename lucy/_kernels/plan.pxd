@@ -43,6 +43,16 @@ cdef enum:
     # getrs's call overhead and a pass over B for the swaps, are faster
     # (bench/kernels.md).
     SOLVE_KERNEL_MAX_NRHS = 4
+    # From this M on, a batch with fewer systems than threads solves each
+    # A X = B with threads inside the system (_batch.pyx, solve_blocked):
+    # rows in blocks of SOLVE_NB, the blocks split among the threads.
+    SOLVE_THREADS_MIN = 512
+    SOLVE_NB = 256
+    # ... and getrs, given more right-hand sides than this, runs on groups
+    # of this many, spread over the threads: groups of a fixed size, so the
+    # bits do not depend on the number of threads (BLAS's own threads would
+    # give other bits for other counts).
+    SOLVE_RHS_GROUP = 16
 
 cdef enum Kernel:
     KERNEL_SCALAR = 0    # getf2 of matrix.pxd (any dtype)
@@ -72,6 +82,9 @@ cdef struct SolvePlan:
     bint lanes                  # A X = B, 2 <= m <= LUCY_LANES_MAX_N: four
                                 # systems at a time through simd's lane solve
     bint reaches_lapack
+    bint threads_inside         # several threads can work within one system:
+                                # A X = B by simd's substitutions on row
+                                # blocks, or getrs on groups of columns of B
 
 
 cdef inline int dtype_of(lapack_t* tag) noexcept nogil:
@@ -235,6 +248,8 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
     else:
         p.kernel = SOLVE_GETRS
     p.reaches_lapack = p.kernel == SOLVE_GETRS
+    p.threads_inside = ((p.kernel == SOLVE_KERNEL and trans == 0 and m >= SOLVE_THREADS_MIN)
+                        or (p.kernel == SOLVE_GETRS and nrhs > SOLVE_RHS_GROUP))
     return p
 
 
