@@ -1491,25 +1491,26 @@ cdef void solve_blocked(const SolvePlan* plan, Py_ssize_t m, Py_ssize_t nrhs,
 cdef void solve_groups(int trans, Py_ssize_t m, Py_ssize_t nrhs, lapack_t* a, Py_ssize_t lda,
                        lapack_int* ipiv, lapack_t* x, Py_ssize_t ldx, int32_t* status,
                        int num_threads) noexcept nogil:
-    """op(A) X = B for one system by LAPACK's getrs on groups of
-    SOLVE_RHS_GROUP columns of X, spread over the threads (ipiv 1-based,
-    shared: getrs only reads it); a fixed grouping, so the same bits for any
+    """op(A) X = B for one system by LAPACK's getrs on groups of columns of
+    X (pl.rhs_group_width), spread over the threads (ipiv 1-based, shared:
+    getrs only reads it); a grouping fixed by nrhs, so the same bits for any
     num_threads."""
-    cdef Py_ssize_t groups = (nrhs + pl.SOLVE_RHS_GROUP - 1) // pl.SOLVE_RHS_GROUP, g, c0
+    cdef Py_ssize_t width = pl.rhs_group_width(nrhs), g, c0
+    cdef Py_ssize_t groups = (nrhs + width - 1) // width
     cdef lapack_int linfo = 0
     mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
     if num_threads <= 1:
         for g in range(groups):
-            c0 = g * pl.SOLVE_RHS_GROUP
+            c0 = g * width
             getrs(TRANS_CODES[trans], <lapack_int>m,
-                  <lapack_int>min(pl.SOLVE_RHS_GROUP, nrhs - c0), a, <lapack_int>lda, ipiv,
+                  <lapack_int>min(width, nrhs - c0), a, <lapack_int>lda, ipiv,
                   x + c0 * ldx, <lapack_int>ldx, &linfo)
     else:
         for g in prange(groups, num_threads=num_threads, schedule='dynamic'):
-            c0 = g * pl.SOLVE_RHS_GROUP
+            c0 = g * width
             linfo = 0       # (assigned here: private to each thread)
             getrs(TRANS_CODES[trans], <lapack_int>m,
-                  <lapack_int>min(pl.SOLVE_RHS_GROUP, nrhs - c0), a, <lapack_int>lda, ipiv,
+                  <lapack_int>min(width, nrhs - c0), a, <lapack_int>lda, ipiv,
                   x + c0 * ldx, <lapack_int>ldx, &linfo)
     status[0] = 0       # (arguments valid: getrs reports no error)
 

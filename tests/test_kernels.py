@@ -130,8 +130,9 @@ class TestPythonLayerAsksThePlan:
         assert calls[-1] == ("lapack", _batch.solve_plan(np.float64, m, 0, 40).reaches_lapack)
 
     def test_one_system_with_many_rhs_holds_blas(self, calls, rng):
-        # One system through getrs: lucy's threads take fixed groups of
-        # right-hand sides, each a getrs on one BLAS thread.
+        # One system through getrs: lucy's threads take groups of
+        # right-hand sides (fixed by their number), each a getrs on one BLAS
+        # thread.
         a = random_matrices((40, 40), np.float64, rng)
         f = lucy.lu_factor(a)
         plan = _batch.solve_plan(np.float64, 40, 0, 100)

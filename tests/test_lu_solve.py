@@ -206,7 +206,7 @@ class TestLaneSolve:
 
 @pytest.mark.parametrize("m,dtype", [(300, np.float64), (1100, np.float64),
                                      (600, np.complex128), (530, np.float32)])
-@pytest.mark.parametrize("nrhs", [1, 3, 60])
+@pytest.mark.parametrize("nrhs", [1, 3, 60, 100])
 def test_one_large_system_same_bits_for_any_workers(m, dtype, nrhs, rng):
     # One system, threads inside: lucy's substitutions on row blocks (few
     # right-hand sides, M >= 512) or getrs on fixed groups of right-hand
@@ -215,7 +215,7 @@ def test_one_large_system_same_bits_for_any_workers(m, dtype, nrhs, rng):
     b = random_matrices((m, nrhs), dtype, rng)
     f = lucy.lu_factor(a)
     plan = lucy._batch.solve_plan(dtype, m, 0, nrhs)
-    assert plan.threads_inside == (m >= 512 if nrhs <= 4 else nrhs > 16)
+    assert plan.threads_inside == (m >= 512 if nrhs <= 4 else nrhs > 64)
     x1 = lucy.lu_solve(f, b, workers=1)
     for workers in (2, 3, -1):
         np.testing.assert_array_equal(lucy.lu_solve(f, b, workers=workers), x1)

@@ -49,10 +49,12 @@ cdef enum:
     SOLVE_THREADS_MIN = 512
     SOLVE_NB = 256
     # ... and getrs, given more right-hand sides than this, runs on groups
-    # of this many, spread over the threads: groups of a fixed size, so the
-    # bits do not depend on the number of threads (BLAS's own threads would
-    # give other bits for other counts).
-    SOLVE_RHS_GROUP = 16
+    # of at most this many (as even as can be: 100 are two groups of 50),
+    # spread over the threads. The groups depend on NRHS only, so the bits do
+    # not depend on the number of threads (BLAS's own threads would give
+    # other bits for other counts). Each group reads all of the factors: the
+    # groups are as wide as can be.
+    SOLVE_RHS_GROUP = 64
 
 cdef enum Kernel:
     KERNEL_SCALAR = 0    # getf2 of matrix.pxd (any dtype)
@@ -221,6 +223,12 @@ cdef inline Plan plan_factor(int dtype, Py_ssize_t m, Py_ssize_t n, const lucy_k
     p.reaches_lapack = p.kernel >= KERNEL_PANELS
     p.threads_inside = p.kernel == KERNEL_BLOCKED
     return p
+
+
+cdef inline Py_ssize_t rhs_group_width(Py_ssize_t nrhs) noexcept nogil:
+    """Columns of B per getrs call (the last group may be narrower)."""
+    cdef Py_ssize_t groups = (nrhs + SOLVE_RHS_GROUP - 1) // SOLVE_RHS_GROUP
+    return (nrhs + groups - 1) // groups if groups > 0 else 1
 
 
 cdef inline bint has_solve(int dtype, const lucy_kernels* k) noexcept nogil:
