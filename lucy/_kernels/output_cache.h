@@ -23,6 +23,10 @@
  * the blocks of sizes no longer asked for go once other large outputs are
  * asked for (or at lucy.empty_cache(), which releases everything now).
  *
+ * A block below 32 MiB that the cache cannot serve comes from malloc
+ * (glibc's heap, as every NumPy array of that size), not a new mapping; it
+ * is kept the same way, only without MADV_FREE.
+ *
  * Every block starts with a header (LUCY_CACHE_HEADER bytes, which keeps the
  * data 64-byte aligned) saying how it was obtained, because NumPy's realloc
  * passes no size. Small blocks, and platforms without mmap, use malloc.
@@ -55,10 +59,20 @@
 #define LUCY_CACHE_SLOTS 8
 #define LUCY_CACHE_HEADER 64
 
-enum { LUCY_BLOCK_MALLOC = 0x6d616c6c, LUCY_BLOCK_MAPPED = 0x6d617070 };
+/* Below this, a block the cache cannot serve comes from malloc, glibc's
+ * heap (the largest block glibc ever serves from it), not a new mapping.
+ * Why: after lucy.empty_cache(), or on a first call, glibc's heap often
+ * holds memory freed by earlier arrays, already faulted in: a new mapping
+ * paid 3125 page faults and their zeroing at 100000 x 4 x 4 (12.8 MB out),
+ * which made a call without the cache 5 times slower. Such blocks are kept
+ * too (without MADV_FREE) and go back with free(). */
+#define LUCY_HEAP_MAX_BYTES ((size_t)32 << 20)
+
+enum { LUCY_BLOCK_MALLOC = 0x6d616c6c, LUCY_BLOCK_MAPPED = 0x6d617070,
+       LUCY_BLOCK_HEAP = 0x68656170 };
 
 typedef struct {
-    uint32_t kind;          /* LUCY_BLOCK_MALLOC or LUCY_BLOCK_MAPPED */
+    uint32_t kind;          /* LUCY_BLOCK_MALLOC, _MAPPED or _HEAP (kept, from malloc) */
     size_t length;          /* bytes of the mapping, header included */
     size_t size;            /* bytes asked for (realloc copies no more) */
 } lucy_block_header;
@@ -84,6 +98,17 @@ static size_t lucy_page_round(size_t bytes)
     return (bytes + page - 1) / page * page;
 }
 
+/* Give a kept block back: free() for a heap block, munmap for a mapping
+ * (whose header page the kernel may have taken back under MADV_FREE: it
+ * then reads zero, not LUCY_BLOCK_HEAP). */
+static void lucy_block_release(void *base, size_t length)
+{
+    if (((lucy_block_header *)base)->kind == LUCY_BLOCK_HEAP)
+        free(base);
+    else
+        munmap(base, length);
+}
+
 /* Drop kept block k from the list (not unmapped). Lock held. */
 static void lucy_cache_forget(int k)
 {
@@ -100,7 +125,7 @@ static void lucy_cache_forget(int k)
 static void lucy_cache_release_locked(void)
 {
     for (int i = 0; i < lucy_cache.count; ++i)
-        munmap(lucy_cache.base[i], lucy_cache.length[i]);
+        lucy_block_release(lucy_cache.base[i], lucy_cache.length[i]);
     lucy_cache.count = 0;
     lucy_cache.bytes = 0;
 }
@@ -145,7 +170,7 @@ static void *lucy_cache_take(size_t length, size_t *have_out)
     }
     pthread_mutex_unlock(&lucy_cache_lock);
     for (int i = 0; i < aged; ++i)
-        munmap(aged_base[i], aged_length[i]);
+        lucy_block_release(aged_base[i], aged_length[i]);
     return found;
 }
 
@@ -158,11 +183,12 @@ static void lucy_cache_keep(void *base, size_t length)
     if (length <= lucy_cache.limit) {
         while (lucy_cache.count > 0 && (lucy_cache.count == LUCY_CACHE_SLOTS
                                         || lucy_cache.bytes + length > lucy_cache.limit)) {
-            munmap(lucy_cache.base[0], lucy_cache.length[0]);
+            lucy_block_release(lucy_cache.base[0], lucy_cache.length[0]);
             lucy_cache_forget(0);
         }
 #ifdef MADV_FREE
-        madvise(base, length, MADV_FREE);   /* the kernel may take the pages back */
+        if (((lucy_block_header *)base)->kind != LUCY_BLOCK_HEAP)
+            madvise(base, length, MADV_FREE);   /* the kernel may take the pages back */
 #endif
         lucy_cache.base[lucy_cache.count] = base;
         lucy_cache.length[lucy_cache.count] = length;
@@ -173,7 +199,7 @@ static void lucy_cache_keep(void *base, size_t length)
     }
     pthread_mutex_unlock(&lucy_cache_lock);
     if (!kept)
-        munmap(base, length);
+        lucy_block_release(base, length);
 }
 
 /* A mapping of at least `length` bytes (page-rounded), kept or new, with
@@ -183,13 +209,22 @@ static void lucy_cache_keep(void *base, size_t length)
  * finds kept blocks big enough, as glibc's heap does below 32 MiB (30000 to
  * 60000 matrices of 4 x 4: 0.55 ms per call with glibc's heap, 1.6 ms when
  * blocks fitted their first request exactly). */
-static void *lucy_map(size_t length, int *fresh, size_t *have)
+static void *lucy_map(size_t length, int *fresh, size_t *have, uint32_t *kind)
 {
     void *base = lucy_cache_take(length, have);
-    *fresh = base == NULL;
-    if (base != NULL)
+    *fresh = 0;
+    if (base != NULL) {
+        *kind = ((lucy_block_header *)base)->kind == LUCY_BLOCK_HEAP ? LUCY_BLOCK_HEAP
+                                                                      : LUCY_BLOCK_MAPPED;
         return base;
+    }
     *have = lucy_page_round(length + length / 4);
+    if (*have < LUCY_HEAP_MAX_BYTES) {
+        *kind = LUCY_BLOCK_HEAP;
+        return malloc(*have);
+    }
+    *kind = LUCY_BLOCK_MAPPED;
+    *fresh = 1;
     base = mmap(NULL, *have, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)
         return NULL;
@@ -211,12 +246,13 @@ static void *lucy_cache_alloc(size_t size, int zero)
     if (size >= LUCY_CACHE_MIN_BYTES) {
         int fresh;
         size_t length;
+        uint32_t kind;
         h = (lucy_block_header *)lucy_map(lucy_page_round(size + LUCY_CACHE_HEADER),
-                                          &fresh, &length);
+                                          &fresh, &length, &kind);
         if (h == NULL)
             return NULL;
-        h->kind = LUCY_BLOCK_MAPPED;
-        h->length = length;     /* the whole mapping, for munmap */
+        h->kind = kind;
+        h->length = length;     /* the whole block, for munmap or the cache */
         h->size = size;
         if (zero && !fresh)
             memset((char *)h + LUCY_CACHE_HEADER, 0, size);
@@ -241,7 +277,7 @@ static void lucy_cache_free(void *ctx, void *ptr, size_t size)
         return;
     h = (lucy_block_header *)((char *)ptr - LUCY_CACHE_HEADER);
 #if LUCY_CACHE_MMAP
-    if (h->kind == LUCY_BLOCK_MAPPED) {
+    if (h->kind == LUCY_BLOCK_MAPPED || h->kind == LUCY_BLOCK_HEAP) {
         lucy_cache_keep(h, h->length);
         return;
     }
