@@ -221,7 +221,17 @@ static void *lucy_map(size_t length, int *fresh, size_t *have, uint32_t *kind)
     *have = lucy_page_round(length + length / 4);
     if (*have < LUCY_HEAP_MAX_BYTES) {
         *kind = LUCY_BLOCK_HEAP;
-        return malloc(*have);
+        base = malloc(*have);
+#ifdef MADV_HUGEPAGE
+        if (base != NULL) {     /* its whole pages, as NumPy advises its own */
+            const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+            const uintptr_t start = ((uintptr_t)base + page - 1) / page * page;
+            const uintptr_t end = ((uintptr_t)base + length) / page * page;
+            if (end > start)
+                madvise((void *)start, end - start, MADV_HUGEPAGE);
+        }
+#endif
+        return base;
     }
     *kind = LUCY_BLOCK_MAPPED;
     *fresh = 1;
