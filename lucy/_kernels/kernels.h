@@ -155,9 +155,11 @@ struct lucy_kernels {
     lucy_stream_columns_t *stream_columns;
     lucy_load_transposed_d_t *stream_load_transposed_d;
     lucy_stream_fence_t *stream_fence;
-    /* lu_solve's substitutions (all NULL where the tier lacks them). */
+    /* lu_solve's substitutions (all NULL where the tier lacks them), for
+     * systems of at least solve_min_n_* rows (below, `narrower`'s). */
     lucy_solve_f solve_s, solve_c;
     lucy_solve_d solve_d, solve_z;
+    ptrdiff_t solve_min_n_s, solve_min_n_d;
 };
 
 /* Each tier's table (table.c), where that tier was built. */

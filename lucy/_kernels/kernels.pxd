@@ -122,6 +122,8 @@ cdef extern from "kernels.h" nogil:
         lucy_solve_f solve_c
         lucy_solve_d solve_d
         lucy_solve_d solve_z
+        Py_ssize_t solve_min_n_s
+        Py_ssize_t solve_min_n_d
 
     const lucy_kernels* lucy_kernels_of(int tier)
     int lucy_tiers_built()

@@ -249,7 +249,12 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
     cdef SolvePlan p
     p.simd = k
     p.lanes = trans == 0 and 2 <= m <= lanes_getrs_max_n(dtype, k)
-    if has_solve(dtype, k) and (m <= SMALL_N or nrhs <= SOLVE_KERNEL_MAX_NRHS):
+    # (a narrower tier's substitutions where they were faster: same bits)
+    while (p.simd.narrower != NULL and has_solve(dtype, p.simd.narrower)
+           and m < (p.simd.solve_min_n_s if dtype == DTYPE_S else
+                    p.simd.solve_min_n_d if dtype == DTYPE_D else 0)):
+        p.simd = p.simd.narrower
+    if has_solve(dtype, p.simd) and (m <= SMALL_N or nrhs <= SOLVE_KERNEL_MAX_NRHS):
         p.kernel = SOLVE_KERNEL
     elif m <= SMALL_N:
         p.kernel = SOLVE_SMALL

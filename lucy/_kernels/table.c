@@ -90,6 +90,17 @@ enum { COLUMNS_MIN_M_S = 0, COLUMNS_MIN_M_D = 0, COLUMNS_MIN_M_Z = 0,
        PANEL_REGS_S = LUCY_PANEL_REGS, PANEL_REGS_D = LUCY_PANEL_REGS };
 #endif
 
+/* With 64-byte registers the substitutions of small real systems were
+ * slower than avx2's 32-byte ones (their chain of dependent steps goes
+ * through lane broadcasts, slower across 64 bytes): float64 below 32 rows
+ * (0.80x at 16, 1.04x at 32, 1.31x at 64), float32 up to 64 (0.81x to
+ * 0.94x), where avx2's take them (bench/kernels.md). */
+#if LUCY_VBYTES == 64
+enum { SOLVE_MIN_N_S = 65, SOLVE_MIN_N_D = 32 };
+#else
+enum { SOLVE_MIN_N_S = 0, SOLVE_MIN_N_D = 0 };
+#endif
+
 #define LUCY_STRING_(x) #x
 #define LUCY_STRING(x) LUCY_STRING_(x)
 
@@ -135,6 +146,8 @@ const lucy_kernels LUCY_TIERED(lucy_kernels) = {
     .stream_load_transposed_d = LUCY_TIERED(lucy_stream_load_transposed_d),
     .stream_fence = LUCY_TIERED(lucy_stream_fence),
 #endif
+    .solve_min_n_s = SOLVE_MIN_N_S,
+    .solve_min_n_d = SOLVE_MIN_N_D,
     .solve_s = LUCY_SOLVE_TABLE(s),
     .solve_d = LUCY_SOLVE_TABLE(d),
     .solve_c = LUCY_SOLVE_TABLE(c),
