@@ -46,8 +46,8 @@ __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 # Below this much arithmetic (multiply-adds, summed over the batch) a call
 # runs on one thread: starting a team of threads costs more than it saves.
 _PARALLEL_MIN_WORK = 100_000
-# The same for lu_solve, in multiply-adds of its substitutions (M^2 NRHS a
-# system): they stream the factors once, at memory speed, and waking a team
+# The same for lu_solve, in real multiply-adds of its substitutions (M^2
+# NRHS a system, four times that for complex types): they stream the factors once, at memory speed, and waking a team
 # of threads costs as much as a solve of 100 64 x 64 systems (bench/README.md).
 _SOLVE_PARALLEL_MIN_WORK = 1_000_000
 # LAPACK takes C int dimensions.
@@ -885,7 +885,9 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
         np.copyto(x_mat, b_mat, casting="unsafe")
         rhs = x_mat
     plan = _batch.solve_plan(dtype, m, trans_code, nrhs)
-    threads = _plan_threads(workers, info.size, m * m * nrhs, plan.threads_inside,
+    # (a complex multiply-add is four real ones)
+    madds = m * m * nrhs * (4 if dtype.kind == "c" else 1)
+    threads = _plan_threads(workers, info.size, madds, plan.threads_inside,
                             min_work=_SOLVE_PARALLEL_MIN_WORK)
     work = np.empty(threads * m * m, dtype)
     # Pivots of LANES systems per thread (the four-lane solve of tiny
