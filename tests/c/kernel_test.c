@@ -333,6 +333,27 @@ static void apply_lu(const double complex *lu, const int32_t *piv, int n, int tr
     free(t);
 }
 
+/* A x = b solved by getrs (in b) and in blocks of 3 columns, as a blocked
+ * solve runs it (in x, the same right-hand side): the same bits. */
+static void check_blocked_solve(const char *what, const lucy_solve_d *k, int n, double *lu,
+                                const int32_t *piv, double *b, double *x, int reals)
+{
+    k->getrs(0, n, 1, lu, n, piv, b, n);
+    k->swaps(x, piv, n, 0);
+    for (int j0 = 0; j0 < n; j0 += 3) {
+        const int j1 = j0 + 3 < n ? j0 + 3 : n;
+        k->lower(lu, n, j0, j1, x);
+        k->update(lu, n, j0, j1, j1, n, x, 0);
+    }
+    for (int j1 = n; j1 > 0; j1 -= 3) {
+        const int j0 = j1 - 3 > 0 ? j1 - 3 : 0;
+        k->upper(lu, n, j0, j1, x);
+        k->update(lu, n, j0, j1, 0, j0, x, 1);
+    }
+    if (memcmp(b, x, sizeof(double) * reals * n) != 0)
+        fail(what, "blocked bits differ", n, 0);
+}
+
 /* lu_solve's substitutions (solve.c.in), float64 and complex128: factors of
  * a well-conditioned matrix, op(A) x = b for a known x, and the blocked
  * steps (swaps, lower, upper, update) giving the bits of getrs. */
@@ -390,41 +411,11 @@ static void test_solve(const lucy_kernels *kt, const char *dir)
                 real_b2[i] = creal(b2[i]);
             memcpy(b, b2, sizeof *b * n);
             memcpy(real_b, real_b2, sizeof(double) * n);
-            if (cplx) {
-                const lucy_solve_d *k = &kt->solve_z;
-                double *x = (double *)b2, *l = (double *)lu;
-                k->getrs(0, n, 1, l, n, piv, (double *)b, n);
-                k->swaps(x, piv, n, 0);
-                for (int j0 = 0; j0 < n; j0 += 3) {
-                    const int j1 = j0 + 3 < n ? j0 + 3 : n;
-                    k->lower(l, n, j0, j1, x);
-                    k->update(l, n, j0, j1, j1, n, x, 0);
-                }
-                for (int j1 = n; j1 > 0; j1 -= 3) {
-                    const int j0 = j1 - 3 > 0 ? j1 - 3 : 0;
-                    k->upper(l, n, j0, j1, x);
-                    k->update(l, n, j0, j1, 0, j0, x, 1);
-                }
-                if (memcmp(b, b2, sizeof *b * n) != 0)
-                    fail("solve z", "blocked bits differ", n, 0);
-            } else {
-                const lucy_solve_d *k = &kt->solve_d;
-                double *x = real_b2;
-                k->getrs(0, n, 1, real_lu, n, piv, real_b, n);
-                k->swaps(x, piv, n, 0);
-                for (int j0 = 0; j0 < n; j0 += 3) {
-                    const int j1 = j0 + 3 < n ? j0 + 3 : n;
-                    k->lower(real_lu, n, j0, j1, x);
-                    k->update(real_lu, n, j0, j1, j1, n, x, 0);
-                }
-                for (int j1 = n; j1 > 0; j1 -= 3) {
-                    const int j0 = j1 - 3 > 0 ? j1 - 3 : 0;
-                    k->upper(real_lu, n, j0, j1, x);
-                    k->update(real_lu, n, j0, j1, 0, j0, x, 1);
-                }
-                if (memcmp(real_b, real_b2, sizeof(double) * n) != 0)
-                    fail("solve d", "blocked bits differ", n, 0);
-            }
+            if (cplx)
+                check_blocked_solve("solve z", &kt->solve_z, n, (double *)lu, piv,
+                                    (double *)b, (double *)b2, 2);
+            else
+                check_blocked_solve("solve d", &kt->solve_d, n, real_lu, piv, real_b, real_b2, 1);
         }
         free(lu);
         free(x0);
