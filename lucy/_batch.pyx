@@ -1320,6 +1320,27 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
     solve_one(plan, trans, m, nrhs, a, lda, ipiv, xa, ldx, <int32_t*>at(b, info, i))
 
 
+cdef inline bint has_pair_solve(lapack_t* tag, const SolvePlan* plan) noexcept nogil:
+    """Whether the plan's table solves two systems at once (solve_pair)."""
+    if plan.kernel != pl.SOLVE_KERNEL:
+        return False
+    if lapack_t is float:
+        return plan.simd.solve_s.getrs2 != NULL
+    elif lapack_t is double:
+        return plan.simd.solve_d.getrs2 != NULL
+    return False
+
+
+cdef inline void solve_pair(const SolvePlan* plan, Py_ssize_t m, lapack_t* a0, lapack_t* a1,
+                            Py_ssize_t lda, int32_t* piv0, int32_t* piv1, lapack_t* x0,
+                            lapack_t* x1) noexcept nogil:
+    """A x = b for two prepared systems of one right-hand side (has_pair_solve)."""
+    if lapack_t is float:
+        plan.simd.solve_s.getrs2(m, a0, a1, lda, piv0, piv1, x0, x1)
+    elif lapack_t is double:
+        plan.simd.solve_d.getrs2(m, a0, a1, lda, piv0, piv1, x0, x1)
+
+
 cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
                       Py_ssize_t start,
                       Py_ssize_t stop, const Batch* batch, const Operand* ops,
@@ -1332,6 +1353,7 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
     cdef Py_ssize_t ldx = x.col_stride // <Py_ssize_t>sizeof(lapack_t) if nrhs > 1 else m
     cdef int ready
     cdef bint zero_based = plan.kernel != pl.SOLVE_GETRS
+    cdef bint pairs
     cdef lapack_t* factors[LANES_CHUNK]
     cdef lapack_t* xs[LANES_CHUNK]
     cdef double* zfactors[LANES_CHUNK]
@@ -1396,10 +1418,37 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
                     for w in range(LUCY_LANES):
                         if nonfinite[g] & (1 << w):
                             (<int32_t*>at(&b, &info, first[g] + w))[0] = NONFINITE
+    # Real systems of one right-hand side with lu_factor's factors: two at a
+    # time through the substitutions (two independent chains of dependent
+    # steps, which the core overlaps; the same bits as one at a time).
+    pairs = (has_pair_solve(lu_work, plan) and trans == 0 and nrhs == 1
+             and lu.row_stride == <Py_ssize_t>sizeof(lapack_t)
+             and lu.col_stride == m * <Py_ssize_t>sizeof(lapack_t))
+    while pairs and i + 2 <= stop:
+        if i + 2 < stop:
+            # (the next systems' factors, whose first lines may be on pages
+            # the hardware prefetcher has not reached)
+            mk.lucy_prefetch_bytes(at(&b, &lu, i + 2), m * m * <Py_ssize_t>sizeof(lapack_t))
+        if i + 3 < stop:
+            mk.lucy_prefetch_bytes(at(&b, &lu, i + 3), m * m * <Py_ssize_t>sizeof(lapack_t))
+        ok[0] = solve_prepare(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
+                              1, in_place, check_finite, True, lu_work, ipiv, &factors[0], &lda)
+        ok[1] = solve_prepare(lu_work, i + 1, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
+                              1, in_place, check_finite, True, lu_work, ipiv + m, &factors[1],
+                              &lda)
+        xs[0] = <lapack_t*>at(&b, &x, i)
+        xs[1] = <lapack_t*>at(&b, &x, i + 1)
+        if ok[0] and ok[1]:
+            solve_pair(plan, m, factors[0], factors[1], lda, <int32_t*>ipiv,
+                       <int32_t*>(ipiv + m), xs[0], xs[1])
+        else:
+            for w in range(2):
+                if ok[w]:
+                    solve_one(plan, 0, m, 1, factors[w], lda, ipiv + w * m, xs[w], m,
+                              <int32_t*>at(&b, &info, i + w))
+        i += 2
     while i < stop:
         if i + 1 < stop:
-            # (the next system's factors, whose first lines may be on a page
-            # the hardware prefetcher has not reached)
             mk.lucy_prefetch_bytes(at(&b, &lu, i + 1), m * m * <Py_ssize_t>sizeof(lapack_t))
         solve_item(lu_work, i, &b, &lu, &piv, piv_is_int64, &rhs, &x, &info, m,
                    nrhs, trans, in_place, check_finite, plan, lu_work, ipiv)

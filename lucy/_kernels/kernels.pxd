@@ -39,6 +39,12 @@ ctypedef void (*getrs_f_fn)(
 ctypedef void (*getrs_d_fn)(
     int trans, Py_ssize_t n, Py_ssize_t nrhs, const double* lu, Py_ssize_t lda,
     const int32_t* piv, double* x, Py_ssize_t ldx) noexcept nogil
+ctypedef void (*getrs2_f_fn)(
+    Py_ssize_t n, const float* lu0, const float* lu1, Py_ssize_t lda, const int32_t* piv0,
+    const int32_t* piv1, float* x0, float* x1) noexcept nogil
+ctypedef void (*getrs2_d_fn)(
+    Py_ssize_t n, const double* lu0, const double* lu1, Py_ssize_t lda, const int32_t* piv0,
+    const int32_t* piv1, double* x0, double* x1) noexcept nogil
 ctypedef void (*solve_swaps_f_fn)(float* x, const int32_t* piv, Py_ssize_t n, bint backwards) noexcept nogil
 ctypedef void (*solve_swaps_d_fn)(double* x, const int32_t* piv, Py_ssize_t n, bint backwards) noexcept nogil
 ctypedef void (*solve_block_f_fn)(
@@ -69,12 +75,14 @@ cdef extern from "kernels.h" nogil:
 
     ctypedef struct lucy_solve_f:
         getrs_f_fn getrs
+        getrs2_f_fn getrs2
         solve_swaps_f_fn swaps
         solve_block_f_fn lower
         solve_block_f_fn upper
         solve_update_f_fn update
     ctypedef struct lucy_solve_d:
         getrs_d_fn getrs
+        getrs2_d_fn getrs2
         solve_swaps_d_fn swaps
         solve_block_d_fn lower
         solve_block_d_fn upper

@@ -40,8 +40,10 @@ LUCY_SOLVE_DECLARE(float, f, s)
 LUCY_SOLVE_DECLARE(double, d, d)
 LUCY_SOLVE_DECLARE(float, f, c)
 LUCY_SOLVE_DECLARE(double, d, z)
-#define LUCY_SOLVE_TABLE(p)                                                                  \
-    {LUCY_TIERED(lucy_getrs_##p), LUCY_TIERED(lucy_solve_swaps_##p),                         \
+lucy_getrs2_f_t LUCY_TIERED(lucy_getrs2_s);
+lucy_getrs2_d_t LUCY_TIERED(lucy_getrs2_d);
+#define LUCY_SOLVE_TABLE(p, two)                                                             \
+    {LUCY_TIERED(lucy_getrs_##p), two, LUCY_TIERED(lucy_solve_swaps_##p),                    \
      LUCY_TIERED(lucy_solve_lower_##p), LUCY_TIERED(lucy_solve_upper_##p),                   \
      LUCY_TIERED(lucy_solve_update_##p)}
 #if defined(__AVX__)
@@ -148,8 +150,8 @@ const lucy_kernels LUCY_TIERED(lucy_kernels) = {
 #endif
     .solve_min_n_s = SOLVE_MIN_N_S,
     .solve_min_n_d = SOLVE_MIN_N_D,
-    .solve_s = LUCY_SOLVE_TABLE(s),
-    .solve_d = LUCY_SOLVE_TABLE(d),
-    .solve_c = LUCY_SOLVE_TABLE(c),
-    .solve_z = LUCY_SOLVE_TABLE(z),
+    .solve_s = LUCY_SOLVE_TABLE(s, LUCY_TIERED(lucy_getrs2_s)),
+    .solve_d = LUCY_SOLVE_TABLE(d, LUCY_TIERED(lucy_getrs2_d)),
+    .solve_c = LUCY_SOLVE_TABLE(c, NULL),
+    .solve_z = LUCY_SOLVE_TABLE(z, NULL),
 };
