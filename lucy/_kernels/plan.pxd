@@ -261,7 +261,11 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
     else:
         p.kernel = SOLVE_GETRS
     p.reaches_lapack = p.kernel == SOLVE_GETRS
-    p.threads_inside = ((p.kernel == SOLVE_KERNEL and trans == 0 and m >= SOLVE_THREADS_MIN)
+    # (not float32: its substitutions stream half the bytes a row, and two
+    # threads made one 3000 x 3000 system slower, 1.35 -> 1.7 ms, where
+    # float64 gained, 2.25 -> 2.0-2.15 ms; bench/kernels.md)
+    p.threads_inside = ((p.kernel == SOLVE_KERNEL and trans == 0 and m >= SOLVE_THREADS_MIN
+                         and dtype != DTYPE_S)
                         or (p.kernel == SOLVE_GETRS and nrhs > SOLVE_RHS_GROUP))
     return p
 
