@@ -906,9 +906,9 @@ cdef void factor_loop(lapack_t* tag, const Plan* plan, const Batch* b,
                       int64_t* summaries) noexcept nogil:
     cdef Py_ssize_t blk, length, nblocks, end, i
     cdef bint finite
-    if num_threads <= 1 or b.size < num_threads:
-        # Fewer matrices than threads: one at a time, the threads inside
-        # (only the blocked LU of large matrices uses them).
+    if not pl.threads_over_matrices(b.size, num_threads):
+        # One at a time, the threads inside (only the blocked LU of large
+        # matrices uses them).
         if num_threads > 1 and not in_place and plan.threads_inside:
             # Their copies into the output too: the first touch of the
             # output's pages (which the OS zeroes) and the transpose were
@@ -1127,7 +1127,7 @@ cdef void lu_loop(lapack_t* work, int32_t* iwork, const Plan* plan, const Batch*
     cdef Py_ssize_t k = m if m < n else n
     cdef Py_ssize_t wsize = LANES_CHUNK * m * n, isize = LANES_CHUNK * (k + m)
     cdef Py_ssize_t blk, length, nblocks, end, t
-    if num_threads <= 1 or b.size < num_threads:
+    if not pl.threads_over_matrices(b.size, num_threads):
         lu_block(work, iwork, plan, 0, b.size, b, ops, piv_is_int64, perm_kind, m, n,
                  factor, check_finite, num_threads)
         return
@@ -1576,8 +1576,8 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
         solve_block(lu_work, ipiv, plan, 0, b.size, b, ops, piv_is_int64, m, nrhs,
                     trans, in_place, check_finite)
         return
-    if plan.threads_inside and b.size < num_threads:
-        # Fewer systems than threads: one at a time, the threads inside.
+    if plan.threads_inside and not pl.threads_over_matrices(b.size, num_threads):
+        # One system at a time, the threads inside.
         for i in range(b.size):
             if not solve_prepare(lu_work, i, b, &ops[0], &ops[1], piv_is_int64, &ops[2],
                                  &ops[3], &ops[4], m, nrhs, in_place, check_finite,

@@ -270,6 +270,17 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
     return p
 
 
+cdef inline bint threads_over_matrices(Py_ssize_t batch_size, int num_threads) noexcept nogil:
+    """How a batch's threads share its work: each takes whole matrices (or
+    systems) when there are at least as many as threads; with fewer, the
+    matrices go one at a time and the threads work inside each, where the
+    plan's kernel can (threads_inside). On two threads, whole matrices a
+    thread against both threads inside each matrix in turn: 10 x 512 x 512
+    12.0 against 16.0 ms, 4 x 512 x 512 4.8 against 6.5, 2 x 1024 x 1024
+    16.0 against 17.7 (bench/kernels.md)."""
+    return num_threads > 1 and batch_size >= num_threads
+
+
 # ---------------------------------------------------------------------------
 # The tier
 
