@@ -236,7 +236,9 @@ class _BlasThreads:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)    # depth dropped to 0 / fork done
         self._depth = 0
+        self._fork_pending = False      # a fork waits: no new hold may start
         self._saved: list[int] | None = None
         # (set, get) ctypes functions, found on first use
         self._process_wide: list[tuple[Callable[[int], None], Callable[[], int]]] | None = None
@@ -245,19 +247,32 @@ class _BlasThreads:
             # threads inside lucy that would release them: the child would
             # block on the lock and keep BLAS at one thread for its whole
             # life. The lock is held across the fork, so the child sees a
-            # consistent state, and the child then drops the hold.
+            # consistent state, and the child then drops the hold. The fork
+            # also waits until no lucy call is inside LAPACK/BLAS: a thread
+            # forked away in the middle of BLAS can leave one of BLAS's own
+            # locks taken (OpenBLAS's buffer allocator), and the child's
+            # first BLAS call then waits for ever (1 child in 150 hung so).
             os.register_at_fork(before=self._lock_for_fork,
                                 after_in_parent=self._unlock_after_fork,
                                 after_in_child=self._reset_in_child)
 
     def _lock_for_fork(self) -> None:
         self._lock.acquire()
+        # New holds wait (__enter__) until the fork is done, so that the
+        # running ones can drain instead of a busy loop of calls starving it.
+        self._fork_pending = True
+        while self._depth:
+            self._idle.wait()       # (releases the lock while it waits)
 
     def _unlock_after_fork(self) -> None:
+        self._fork_pending = False
+        self._idle.notify_all()
         self._lock.release()
 
     def _reset_in_child(self) -> None:
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._fork_pending = False
         if self._depth:
             self._restore()
             self._depth = 0
@@ -290,6 +305,8 @@ class _BlasThreads:
 
     def __enter__(self) -> None:
         with self._lock:
+            while self._fork_pending:
+                self._idle.wait()
             if self._process_wide is None:
                 # Looked up on first use: calls that never reach LAPACK
                 # (lucy's own kernels) do not pay for it at import.
@@ -307,6 +324,7 @@ class _BlasThreads:
             self._depth -= 1
             if self._depth == 0:
                 self._restore()
+                self._idle.notify_all()
 
 
 blas_single_threaded = _BlasThreads()

@@ -53,12 +53,7 @@ def _run(script, timeout=240):
     return proc.stdout
 
 
-_OLD_SCIPY = tuple(int(x) for x in scipy.__version__.split(".")[:2]) < (1, 14)
 
-
-@pytest.mark.skipif(_OLD_SCIPY, reason=(
-    "with SciPy 1.13.1 (the oldest declared) 1 of 150 children hung once in CI; "
-    "the cause (its older OpenBLAS at fork, or lucy) is not yet diagnosed"))
 def test_fork_while_another_thread_is_inside_lucy():
     """One thread loops on lu_factor of a matrix that reaches LAPACK (so BLAS
     is held at one thread, under lucy's lock); the main thread forks. Every
