@@ -48,7 +48,7 @@ __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 _PARALLEL_MIN_WORK = 100_000
 # The same for lu_solve, in real multiply-adds of its substitutions (M^2
 # NRHS a system, four times that for complex types): they stream the factors once, at memory speed, and waking a team
-# of threads costs as much as a solve of 100 64 x 64 systems (bench/README.md).
+# of threads costs as much as a solve of 100 64 x 64 systems (bench/kernels.md).
 _SOLVE_PARALLEL_MIN_WORK = 1_000_000
 # LAPACK takes C int dimensions.
 _MAX_DIM = 2**31 - 1
