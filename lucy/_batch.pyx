@@ -60,6 +60,7 @@ INFO_BAD_PIVOT = BAD_PIVOT
 # Matrices up to this size in both dimensions never reach LAPACK.
 SMALL_N = pl.SMALL_N
 SOLVE_KERNEL_MAX_NRHS = pl.SOLVE_KERNEL_MAX_NRHS
+SOLVE_BLOCKS_MIN = pl.SOLVE_BLOCKS_MIN
 # float32/float64/complex128 matrices up to this size, rows a multiple of
 # the SIMD register's, take a columns kernel (where the tier has them).
 COLUMNS_MAX_N = LUCY_COLUMNS_MAX_N
@@ -122,7 +123,7 @@ FactorPlan = collections.namedtuple("FactorPlan", "kernel tier lanes reaches_lap
 SolvePlanInfo = collections.namedtuple("SolvePlan",
                                        "kernel tier lanes reaches_lapack threads_inside")
 _SOLVE_KERNEL_NAMES = {pl.SOLVE_SMALL: "scalar", pl.SOLVE_GETRS: "getrs",
-                       pl.SOLVE_KERNEL: "substitutions"}
+                       pl.SOLVE_KERNEL: "substitutions", pl.SOLVE_BLOCKS: "blocks"}
 
 
 def factor_plan(dtype, Py_ssize_t m, Py_ssize_t n):
@@ -143,7 +144,8 @@ def solve_plan(dtype, Py_ssize_t m, int trans, Py_ssize_t nrhs=1):
     """How lucy solves op(A) X = B, ``nrhs`` right-hand sides, with the
     factors of m x m matrices of ``dtype`` (plan_solve): ``kernel``
     "substitutions" (the tier's, solve.c.in), "scalar" (matrix.pxd's, in a
-    build without tiers) or "getrs" (LAPACK's), ``tier``, ``lanes``,
+    build without tiers), "getrs" (LAPACK's) or "blocks" (matrix.pxd's
+    blocked substitutions by BLAS calls), ``tier``, ``lanes``,
     ``reaches_lapack``, ``threads_inside`` (threads work within one
     system)."""
     cdef SolvePlan p = plan_solve(dtype_code(dtype), m, nrhs, trans, active())
@@ -1294,12 +1296,15 @@ cdef inline void solve_one(const SolvePlan* plan, int trans, Py_ssize_t m, Py_ss
                            Py_ssize_t ldx, int32_t* status) noexcept nogil:
     """op(A) X = B for one prepared system (solve_prepare), by the plan's
     kernel."""
-    if plan.kernel != pl.SOLVE_GETRS:
-        mk.solve_substitutions(plan, trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
-    else:
+    if plan.kernel == pl.SOLVE_GETRS:
         # (on the fixed groups of right-hand sides that solve_groups hands to
         # threads: BLAS's bits for a column depend on the columns beside it)
         solve_groups(trans, m, nrhs, a, lda, ipiv, xa, ldx, status, 1)
+    elif plan.kernel == pl.SOLVE_BLOCKS:
+        mk.widen_ipiv(ipiv, m)
+        mk.getrs_in_blocks(m, nrhs, a, lda, ipiv, xa, ldx)
+    else:
+        mk.solve_substitutions(plan, trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
 
 
 cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
@@ -1314,7 +1319,7 @@ cdef inline void solve_item(lapack_t* tag, Py_ssize_t i, const Batch* b,
     cdef lapack_t* a
     cdef Py_ssize_t lda, ldx = x.col_stride // sz if nrhs > 1 else m
     if not solve_prepare(tag, i, b, lu, piv, piv_is_int64, rhs, x, info, m,
-                         nrhs, in_place, check_finite, plan.kernel != pl.SOLVE_GETRS,
+                         nrhs, in_place, check_finite, not plan.reaches_lapack,
                          lu_work, ipiv, &a, &lda):
         return
     solve_one(plan, trans, m, nrhs, a, lda, ipiv, xa, ldx, <int32_t*>at(b, info, i))
@@ -1352,7 +1357,7 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
     cdef Py_ssize_t i = start, w, s, g, groups, lda
     cdef Py_ssize_t ldx = x.col_stride // <Py_ssize_t>sizeof(lapack_t) if nrhs > 1 else m
     cdef int ready
-    cdef bint zero_based = plan.kernel != pl.SOLVE_GETRS
+    cdef bint zero_based = not plan.reaches_lapack
     cdef bint pairs
     cdef lapack_t* factors[LANES_CHUNK]
     cdef lapack_t* xs[LANES_CHUNK]
@@ -1537,6 +1542,77 @@ cdef void solve_blocked(const SolvePlan* plan, Py_ssize_t m, Py_ssize_t nrhs,
     free(counters)
 
 
+cdef void solve_in_blocks_worker(Py_ssize_t m, Py_ssize_t nrhs, lapack_t* lu,
+                                 Py_ssize_t lda, lapack_t* x, Py_ssize_t ldx,
+                                 int64_t* counters) noexcept nogil:
+    """Take tasks (row block i of column group g, i-major) until none is
+    left; each waits only for the blocks its gemm calls read."""
+    # counters: [forward done per group and block][backward ...][2 tickets]
+    cdef Py_ssize_t nb = mk.solve_blocks_count(m), i, g, c0, w
+    cdef Py_ssize_t width = pl.solve_blocks_width(m, nrhs)
+    cdef Py_ssize_t groups = (nrhs + width - 1) // width
+    cdef int64_t ticket
+    cdef int64_t* forward = counters
+    cdef int64_t* backward = counters + nb * groups
+    cdef lapack_t* xg
+    while True:     # L Y = P^T B: row blocks from the top
+        ticket = lucy_counter_take(&counters[2 * nb * groups])
+        if ticket >= nb * groups:
+            break
+        i = ticket // groups
+        g = ticket % groups
+        c0 = g * width
+        w = min(width, nrhs - c0)
+        xg = x + c0 * ldx
+        if i >= 2:
+            lucy_counter_wait(&forward[g * nb + i - 2], 1)
+            mk.solve_blocks_product(m, w, lu, lda, xg, ldx, i, 0, i - 1)
+        if i >= 1:
+            lucy_counter_wait(&forward[g * nb + i - 1], 1)
+            mk.solve_blocks_product(m, w, lu, lda, xg, ldx, i, i - 1, i)
+        mk.solve_blocks_diagonal(m, w, lu, lda, xg, ldx, i, False)
+        lucy_counter_set(&forward[g * nb + i], 1)
+    while True:     # U X = Y: row blocks from the bottom
+        ticket = lucy_counter_take(&counters[2 * nb * groups + 1])
+        if ticket >= nb * groups:
+            break
+        i = nb - 1 - ticket // groups
+        g = ticket % groups
+        c0 = g * width
+        w = min(width, nrhs - c0)
+        xg = x + c0 * ldx
+        lucy_counter_wait(&forward[g * nb + i], 1)
+        if i + 2 < nb:
+            lucy_counter_wait(&backward[g * nb + i + 2], 1)
+            mk.solve_blocks_product(m, w, lu, lda, xg, ldx, i, i + 2, nb)
+        if i + 1 < nb:
+            lucy_counter_wait(&backward[g * nb + i + 1], 1)
+            mk.solve_blocks_product(m, w, lu, lda, xg, ldx, i, i + 1, i + 2)
+        mk.solve_blocks_diagonal(m, w, lu, lda, xg, ldx, i, True)
+        lucy_counter_set(&backward[g * nb + i], 1)
+
+
+cdef void solve_in_blocks(Py_ssize_t m, Py_ssize_t nrhs, lapack_t* lu, Py_ssize_t lda,
+                          lapack_int* ipiv, lapack_t* x, Py_ssize_t ldx,
+                          int num_threads) noexcept nogil:
+    """A X = B for one system by the blocked substitutions (SOLVE_BLOCKS)
+    with threads inside: row blocks handed out by ticket, each waiting only
+    for the blocks it reads; the calls of mk.getrs_in_blocks, so the same
+    bits for any num_threads. ipiv 1-based, checked."""
+    cdef Py_ssize_t width = pl.solve_blocks_width(m, nrhs), k
+    cdef Py_ssize_t tasks = mk.solve_blocks_count(m) * ((nrhs + width - 1) // width)
+    cdef int64_t* counters = <int64_t*>calloc(2 * tasks + 2, sizeof(int64_t))
+    mk.widen_ipiv(ipiv, m)
+    if counters == NULL or num_threads <= 1:
+        free(counters)
+        mk.getrs_in_blocks(m, nrhs, lu, lda, ipiv, x, ldx)
+        return
+    laswp(<lapack_int>nrhs, x, <lapack_int>ldx, 1, <lapack_int>m, ipiv)
+    with parallel(num_threads=num_threads):
+        solve_in_blocks_worker(m, nrhs, lu, lda, x, ldx, counters)
+    free(counters)
+
+
 cdef void solve_groups(int trans, Py_ssize_t m, Py_ssize_t nrhs, lapack_t* a, Py_ssize_t lda,
                        lapack_int* ipiv, lapack_t* x, Py_ssize_t ldx, int32_t* status,
                        int num_threads) noexcept nogil:
@@ -1581,9 +1657,12 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
         for i in range(b.size):
             if not solve_prepare(lu_work, i, b, &ops[0], &ops[1], piv_is_int64, &ops[2],
                                  &ops[3], &ops[4], m, nrhs, in_place, check_finite,
-                                 plan.kernel != pl.SOLVE_GETRS, lu_work, ipiv, &a, &lda):
+                                 not plan.reaches_lapack, lu_work, ipiv, &a, &lda):
                 continue
-            if plan.kernel != pl.SOLVE_GETRS:
+            if plan.kernel == pl.SOLVE_BLOCKS:
+                solve_in_blocks(m, nrhs, a, lda, ipiv, <lapack_t*>at(b, &ops[3], i), ldx,
+                                num_threads)
+            elif plan.kernel != pl.SOLVE_GETRS:
                 solve_blocked(plan, m, nrhs, a, lda, <int32_t*>ipiv,
                               <lapack_t*>at(b, &ops[3], i), ldx, num_threads)
             else:

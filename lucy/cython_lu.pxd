@@ -37,7 +37,9 @@
 # tier has the columns kernels; docs/cython.md and docs/kernels.md have the
 # rule) go to SciPy's LAPACK, and float32/float64 ones up to 511 x 511 (rows
 # a multiple of the SIMD register's) to lucy's blocked LU, which calls
-# BLAS's gemm; that BLAS may run its own threads: when you call lucy from
+# BLAS's gemm, as does the solve of a system from 512 x 512 with more than
+# four right-hand sides (gemm and trsm, in row blocks); that BLAS may run its
+# own threads: when you call lucy from
 # your own parallel loop, keep BLAS at one thread (for example
 # ``threadpoolctl.threadpool_limits(1, "blas")`` around the loop, which is
 # what lucy's Python API does). The kernels are lucy.lu_factor's,

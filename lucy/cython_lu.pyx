@@ -17,7 +17,8 @@ from libc.stdlib cimport malloc, free
 from lucy._kernels.lapack cimport lapack_t, lapack_int, getrs
 from lucy._kernels cimport matrix as mk
 from lucy._kernels.plan cimport (Plan, SolvePlan, plan_factor, plan_solve, dtype_of, active,
-                                 select_kernels, KERNEL_GETRF, SOLVE_GETRS)
+                                 select_kernels, KERNEL_GETRF, SOLVE_GETRS,
+                                 SOLVE_BLOCKS)
 from lucy._kernels.openmp cimport lucy_max_threads, omp_get_thread_num
 
 cdef extern from "Python.h":
@@ -312,7 +313,8 @@ cdef int solve_one(int trans, Py_ssize_t n, Py_ssize_t nrhs, const lapack_t* lu,
                    lapack_t* b, Py_ssize_t b_rs, Py_ssize_t b_cs,
                    char* work) noexcept nogil:
     """op(A) X = B for any layouts (n, nrhs > 0, arguments checked), by the
-    kernel of plan_solve (lucy's substitutions or LAPACK's getrs); BAD_PIVOT
+    kernel of plan_solve (lucy's substitutions, LAPACK's getrs or the blocked
+    substitutions by BLAS calls); BAD_PIVOT
     if a pivot is outside [0, n)."""
     cdef Py_ssize_t sz = sizeof(lapack_t)
     cdef Py_ssize_t lda = col_major_ld(n, n, lu_rs, lu_cs)
@@ -334,7 +336,7 @@ cdef int solve_one(int trans, Py_ssize_t n, Py_ssize_t nrhs, const lapack_t* lu,
             return LU_NO_MEMORY
     if work != NULL:
         ipiv = <lapack_int*>(work + off_ipiv)
-    if plan.kernel == SOLVE_GETRS:
+    if plan.reaches_lapack:
         valid = mk.ipiv_from_piv(piv, n, n, ipiv)
     else:   # (in range, 0-based as they are)
         valid = mk.load_pivots(<const char*>piv, sizeof(int32_t), False, n, n, 0,
@@ -352,6 +354,8 @@ cdef int solve_one(int trans, Py_ssize_t n, Py_ssize_t nrhs, const lapack_t* lu,
     if plan.kernel == SOLVE_GETRS:
         getrs(tr, <lapack_int>n, <lapack_int>nrhs, fa, <lapack_int>lda, ipiv, x,
               <lapack_int>(ldb if ldb > 0 else n), &linfo)
+    elif plan.kernel == SOLVE_BLOCKS:
+        mk.getrs_in_blocks(n, nrhs, fa, lda, ipiv, x, ldb if ldb > 0 else n)
     else:
         mk.solve_substitutions(&plan, trans, n, nrhs, fa, lda, piv, x, ldb if ldb > 0 else n)
     if ldb == 0:

@@ -277,6 +277,23 @@ def test_solve_with_row_major_factors(twins, rng):
         close(x, np.linalg.solve(a, b), dtype, 6)
 
 
+@pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=dtype_id)
+def test_solve_in_blocks_same_bits_as_python(twins, dtype, rng):
+    """Many right-hand sides of a large system take the blocked
+    substitutions by BLAS calls in both APIs: the same calls, the same bits
+    with BLAS at one thread (the Python API's on two threads of lucy's)."""
+    n, nrhs = 600, 40
+    a = random_matrices((n, n), dtype, rng)
+    b = random_matrices((n, nrhs), dtype, rng)
+    lu, piv, _ = lucy_factor(a)
+    assert lucy._batch.solve_plan(dtype, n, 0, nrhs).kernel == "blocks"
+    x = np.asfortranarray(b.copy())
+    with blas_single_threaded:
+        assert twins.lu_solve(0, lu, piv, x) == 0
+    np.testing.assert_array_equal(x, lucy.lu_solve((lu, piv), b, workers=2))
+    close(x, sla.lu_solve((lu, piv), b), dtype, n)
+
+
 def test_solve_rejects_bad_pivots(twins):
     lu = np.asfortranarray(np.eye(3))
     for bad in ([0, 3, 2], [-1, 1, 2]):

@@ -74,12 +74,14 @@ class TestPlan:
             for nrhs in (1, most, most + 1, 100):
                 for trans in (0, 1, 2):
                     p = _batch.solve_plan(dtype, m, trans, nrhs)
-                    assert p.reaches_lapack == (p.kernel == "getrs")
+                    assert p.reaches_lapack == (p.kernel in ("getrs", "blocks"))
                     if m <= _batch.SMALL_N:
                         assert p.kernel == own, (m, nrhs, p)
                     elif nrhs <= most:
                         assert p.kernel == ("substitutions" if own == "substitutions"
                                             else "getrs"), (m, nrhs, p)
+                    elif trans == 0 and m >= _batch.SOLVE_BLOCKS_MIN:
+                        assert p.kernel == "blocks" and p.threads_inside, (m, nrhs, p)
                     else:
                         assert p.kernel == "getrs", (m, nrhs, p)
                     assert not p.lanes or (trans == 0 and 2 <= m <= 8)

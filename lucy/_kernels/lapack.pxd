@@ -80,6 +80,22 @@ cdef inline void trsm_unit_lower(lapack_int m, lapack_int n, lapack_t* a,
         cython_blas.ztrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
 
 
+cdef inline void trsm_upper(lapack_int m, lapack_int n, lapack_t* a,
+                            lapack_int lda, lapack_t* b,
+                            lapack_int ldb) noexcept nogil:
+    """``?trsm``: B := U^-1 B with U the upper triangle of the m x m A."""
+    cdef char side = b'L', uplo = b'U', trans = b'N', diag = b'N'
+    cdef lapack_t one = 1
+    if lapack_t is float:
+        cython_blas.strsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+    elif lapack_t is double:
+        cython_blas.dtrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+    elif lapack_t is cython.floatcomplex:
+        cython_blas.ctrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+    else:
+        cython_blas.ztrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+
+
 cdef inline void gemm_minus(lapack_int m, lapack_int n, lapack_int k,
                             lapack_t* a, lapack_int lda, lapack_t* b,
                             lapack_int ldb, lapack_t* c,

@@ -14,10 +14,11 @@ from libc.float cimport FLT_MIN, DBL_MIN
 from libc.math cimport fabs
 cimport cython
 from lucy._kernels.lapack cimport (lapack_t, lapack_int, getrf, laswp, trsm_unit_lower,
-                                   gemm_minus)
+                                   trsm_upper, gemm_minus)
 from lucy._kernels.kernels cimport lucy_kernels, LUCY_COLUMNS_GROUP, LUCY_PANEL_MAX_COLS
 from lucy._kernels.plan cimport (Plan, SolvePlan, active, KERNEL_COLUMNS, KERNEL_PANELS,
-                                 KERNEL_SCALAR, SOLVE_KERNEL)
+                                 KERNEL_SCALAR, SOLVE_KERNEL, SOLVE_BLOCKS_NB,
+                                 solve_blocks_width)
 
 
 cdef inline Py_ssize_t lucy_columns_group(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
@@ -457,6 +458,74 @@ cdef inline void getrs_small(int trans, Py_ssize_t n, Py_ssize_t nrhs,
                     t = x[i]
                     x[i] = x[piv[i]]
                     x[piv[i]] = t
+
+
+# Blocked substitutions (SOLVE_BLOCKS) for A X = B with many right-hand
+# sides: X in row blocks of SOLVE_BLOCKS_NB, and in groups of columns
+# (plan.pxd's solve_blocks_width). Row block i of L Y = P^T B takes its
+# products with the blocks above it in two gemm calls, first all of those
+# but the last (one call with K up to n: gemm's best shape), then the last,
+# then the triangular solve with its diagonal block; U X = Y the same way
+# from the bottom. The calls are fixed by n and nrhs, whichever thread
+# makes them, so any split among threads gives the same bits (_batch.pyx's
+# solve_in_blocks hands the blocks out; getrs_in_blocks runs them in order
+# on one thread). A block's first call needs only the blocks two above it,
+# so while one thread solves a diagonal block another is already
+# multiplying for the next.
+
+cdef inline Py_ssize_t solve_blocks_count(Py_ssize_t n) noexcept nogil:
+    return (n + SOLVE_BLOCKS_NB - 1) // SOLVE_BLOCKS_NB
+
+
+cdef inline void solve_blocks_product(Py_ssize_t n, Py_ssize_t nrhs, lapack_t* lu,
+                                      Py_ssize_t lda, lapack_t* x, Py_ssize_t ldx,
+                                      Py_ssize_t i, Py_ssize_t k0, Py_ssize_t k1) noexcept nogil:
+    """X_i -= F[i, k0:k1] X[k0:k1] in row blocks, F the factors (L below
+    the diagonal, U above; k0 < k1, all != i)."""
+    cdef Py_ssize_t r0 = i * SOLVE_BLOCKS_NB, c0 = k0 * SOLVE_BLOCKS_NB
+    cdef Py_ssize_t rows = min(SOLVE_BLOCKS_NB, n - r0)
+    cdef Py_ssize_t cols = min(k1 * SOLVE_BLOCKS_NB, n) - c0
+    gemm_minus(<lapack_int>rows, <lapack_int>nrhs, <lapack_int>cols, lu + r0 + c0 * lda,
+               <lapack_int>lda, x + c0, <lapack_int>ldx, x + r0, <lapack_int>ldx)
+
+
+cdef inline void solve_blocks_diagonal(Py_ssize_t n, Py_ssize_t nrhs, lapack_t* lu,
+                                       Py_ssize_t lda, lapack_t* x, Py_ssize_t ldx,
+                                       Py_ssize_t i, bint upper) noexcept nogil:
+    """X_i := T_ii^-1 X_i, T the unit lower (L) or the upper (U) triangle."""
+    cdef Py_ssize_t r0 = i * SOLVE_BLOCKS_NB, rows = min(SOLVE_BLOCKS_NB, n - r0)
+    if upper:
+        trsm_upper(<lapack_int>rows, <lapack_int>nrhs, lu + r0 + r0 * lda, <lapack_int>lda,
+                   x + r0, <lapack_int>ldx)
+    else:
+        trsm_unit_lower(<lapack_int>rows, <lapack_int>nrhs, lu + r0 + r0 * lda,
+                        <lapack_int>lda, x + r0, <lapack_int>ldx)
+
+
+cdef inline void getrs_in_blocks(Py_ssize_t n, Py_ssize_t nrhs, lapack_t* lu,
+                                 Py_ssize_t lda, lapack_int* ipiv, lapack_t* x,
+                                 Py_ssize_t ldx) noexcept nogil:
+    """A X = B in place in x by the blocked substitutions on this thread
+    (1-based ipiv, checked)."""
+    cdef Py_ssize_t nb = solve_blocks_count(n), i, c0
+    cdef Py_ssize_t width = solve_blocks_width(n, nrhs), w
+    laswp(<lapack_int>nrhs, x, <lapack_int>ldx, 1, <lapack_int>n, ipiv)
+    c0 = 0
+    while c0 < nrhs:
+        w = min(width, nrhs - c0)
+        for i in range(nb):
+            if i >= 2:
+                solve_blocks_product(n, w, lu, lda, x + c0 * ldx, ldx, i, 0, i - 1)
+            if i >= 1:
+                solve_blocks_product(n, w, lu, lda, x + c0 * ldx, ldx, i, i - 1, i)
+            solve_blocks_diagonal(n, w, lu, lda, x + c0 * ldx, ldx, i, False)
+        for i in range(nb - 1, -1, -1):
+            if i + 2 < nb:
+                solve_blocks_product(n, w, lu, lda, x + c0 * ldx, ldx, i, i + 2, nb)
+            if i + 1 < nb:
+                solve_blocks_product(n, w, lu, lda, x + c0 * ldx, ldx, i, i + 1, i + 2)
+            solve_blocks_diagonal(n, w, lu, lda, x + c0 * ldx, ldx, i, True)
+        c0 += width
 
 
 cdef inline void solve_substitutions(const SolvePlan* plan, int trans, Py_ssize_t n,

@@ -55,6 +55,20 @@ cdef enum:
     # other bits for other counts). Each group reads all of the factors: the
     # groups are as wide as can be.
     SOLVE_RHS_GROUP = 64
+    # From this M on, A X = B with more right-hand sides than
+    # SOLVE_KERNEL_MAX_NRHS is solved by lucy's own blocked substitutions
+    # (SOLVE_BLOCKS) instead of getrs: row blocks of SOLVE_BLOCKS_NB, each
+    # block's updates single-thread gemm calls with all the right-hand
+    # sides, a fixed sequence of calls split among the threads by row block
+    # (so the same bits for any thread count). getrs's trsm on a group of
+    # columns ran at 80% of gemm's speed, and one group ran on one thread.
+    SOLVE_BLOCKS_MIN = 512
+    SOLVE_BLOCKS_NB = 256
+    # Right-hand sides per group (solve_blocks_width): from
+    # SOLVE_BLOCKS_MANY_ROWS rows on, enough row blocks keep the threads busy.
+    SOLVE_BLOCKS_MANY_ROWS = 2048
+    SOLVE_BLOCKS_WIDE = 128
+    SOLVE_BLOCKS_NARROW = 32
 
 cdef enum Kernel:
     KERNEL_SCALAR = 0    # getf2 of matrix.pxd (any dtype)
@@ -67,6 +81,7 @@ cdef enum SolveKernel:
     SOLVE_SMALL = 0      # getrs_small of matrix.pxd
     SOLVE_GETRS = 1      # LAPACK's ?getrs
     SOLVE_KERNEL = 2     # the tier's substitutions (solve.c.in)
+    SOLVE_BLOCKS = 3     # blocked substitutions by BLAS calls (matrix.pxd)
 
 cdef struct Plan:
     Kernel kernel               # factors one m x n matrix
@@ -231,6 +246,17 @@ cdef inline Py_ssize_t rhs_group_width(Py_ssize_t nrhs) noexcept nogil:
     return (nrhs + groups - 1) // groups if groups > 0 else 1
 
 
+cdef inline Py_ssize_t solve_blocks_width(Py_ssize_t m, Py_ssize_t nrhs) noexcept nogil:
+    """Columns of X per group of the blocked substitutions (SOLVE_BLOCKS;
+    the last group may be narrower). Threads share a system's row blocks,
+    and with few row blocks its groups too: wide groups make gemm's best
+    shape, narrow ones more work that can run at once. Fixed by m and nrhs,
+    so the bits do not depend on the number of threads."""
+    cdef Py_ssize_t widest = SOLVE_BLOCKS_WIDE if m >= SOLVE_BLOCKS_MANY_ROWS else SOLVE_BLOCKS_NARROW
+    cdef Py_ssize_t groups = (nrhs + widest - 1) // widest
+    return (nrhs + groups - 1) // groups if groups > 0 else 1
+
+
 cdef inline bint has_solve(int dtype, const lucy_kernels* k) noexcept nogil:
     """Whether k has lu_solve's substitutions for dtype."""
     if dtype == DTYPE_S:
@@ -258,15 +284,18 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
         p.kernel = SOLVE_KERNEL
     elif m <= SMALL_N:
         p.kernel = SOLVE_SMALL
+    elif trans == 0 and m >= SOLVE_BLOCKS_MIN:
+        p.kernel = SOLVE_BLOCKS
     else:
         p.kernel = SOLVE_GETRS
-    p.reaches_lapack = p.kernel == SOLVE_GETRS
+    p.reaches_lapack = p.kernel == SOLVE_GETRS or p.kernel == SOLVE_BLOCKS
     # (not float32: its substitutions stream half the bytes a row, and two
     # threads made one 3000 x 3000 system slower, 1.35 -> 1.7 ms, where
     # float64 gained, 2.25 -> 2.0-2.15 ms; bench/kernels.md)
     p.threads_inside = ((p.kernel == SOLVE_KERNEL and trans == 0 and m >= SOLVE_THREADS_MIN
                          and dtype != DTYPE_S)
-                        or (p.kernel == SOLVE_GETRS and nrhs > SOLVE_RHS_GROUP))
+                        or (p.kernel == SOLVE_GETRS and nrhs > SOLVE_RHS_GROUP)
+                        or p.kernel == SOLVE_BLOCKS)
     return p
 
 
