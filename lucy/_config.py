@@ -148,7 +148,9 @@ def show_config() -> None:
              if c["kernel_tiers_built"] == ["portable"] and not fam["columns"] else
              "; no SIMD kernels at this tier"))
     print(f"  lu_solve: lucy's substitutions up to {_batch.SOLVE_KERNEL_MAX_NRHS} right-hand "
-          f"sides at any size, any number up to {small} x {small}; LAPACK's getrs beyond")
+          f"sides at any size, any number up to {small} x {small}; beyond, LAPACK's getrs "
+          f"below {_batch.SOLVE_BLOCKS_MIN} x {_batch.SOLVE_BLOCKS_MIN} and blocked "
+          f"substitutions by BLAS gemm/trsm from there")
     cache = c["output_cache"]
     print("  output cache: " + (
         f"freed outputs of 4 MiB or more kept for reuse, up to {cache['limit'] / 2**20:.0f} "
