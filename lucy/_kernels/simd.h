@@ -168,6 +168,17 @@ LUCY_INLINE lucy_vd lucy_swap_pairs_vd(lucy_vd v)
 #endif
 }
 
+LUCY_INLINE lucy_vs lucy_swap_pairs_vs(lucy_vs v)
+{
+#if LUCY_WIDTH_S == 4
+    return __builtin_shufflevector(v, v, 1, 0, 3, 2);
+#elif LUCY_WIDTH_S == 8
+    return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
+#else
+    return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+#endif
+}
+
 /* Lane `lane` of a register in every lane, the lane known only at run time:
  * a selector made once (lucy_select_*), applied to many registers
  * (lucy_broadcast_*). x86 permutes by an index register (vpermd / vpermps /
