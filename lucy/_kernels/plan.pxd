@@ -289,13 +289,13 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
     else:
         p.kernel = SOLVE_GETRS
     p.reaches_lapack = p.kernel == SOLVE_GETRS or p.kernel == SOLVE_BLOCKS
-    # (complex types only: a real system's substitutions stream its factors
-    # at about one core's memory bandwidth, and a second thread, late to
-    # start after an idle spell, made one 3000 x 3000 system slower: float64
-    # 2.05 -> 2.30-2.54 ms, float32 1.35 -> 1.7, where complex128 gained,
-    # 4.46 -> 3.67-3.79, and complex64 5.6 -> 3.0; bench/kernels.md)
+    # (complex128 only: the others' substitutions stream the factors at
+    # about one core's memory bandwidth, and a second thread, late to start
+    # after an idle spell, made one 3000 x 3000 system slower: float64 2.05
+    # -> 2.30-2.54 ms, float32 1.35 -> 1.7, complex64 2.35-2.45 -> 2.49-2.75,
+    # where complex128 gained, 4.46-4.52 -> 3.67-4.08; bench/kernels.md)
     p.threads_inside = ((p.kernel == SOLVE_KERNEL and trans == 0 and m >= SOLVE_THREADS_MIN
-                         and (dtype == DTYPE_C or dtype == DTYPE_Z))
+                         and dtype == DTYPE_Z)
                         or (p.kernel == SOLVE_GETRS and nrhs > SOLVE_RHS_GROUP)
                         or p.kernel == SOLVE_BLOCKS)
     return p
