@@ -781,11 +781,11 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
         error. The check rides on the copy of ``b`` into ``x``.
     workers : int, optional, keyword-only
         Threads to use (see :func:`lu_factor`). With fewer matrices than
-        threads, the threads work inside each system (one with at most four
-        right-hand sides runs on one thread, as fast as memory gives it the
-        factors, but for complex128): on row blocks of large factors, or on fixed
-        groups of right-hand sides, so that the result is the same for any
-        ``workers``.
+        threads, the threads work inside each system with more than four
+        right-hand sides (on row blocks of large factors, or on fixed
+        groups of right-hand sides), so that the result is the same for any
+        ``workers``; one with fewer runs on one thread, as fast as memory
+        gives it the factors.
 
     Returns
     -------

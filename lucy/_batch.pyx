@@ -1460,88 +1460,6 @@ cdef void solve_block(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan
         i += 1
 
 
-cdef inline void solve_update(lapack_t* tag, const SolvePlan* plan, const lapack_t* lu,
-                              Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t lo,
-                              Py_ssize_t hi, lapack_t* x, bint backwards) noexcept nogil:
-    if lapack_t is float:
-        plan.simd.solve_s.update(lu, lda, j0, j1, lo, hi, x, backwards)
-    elif lapack_t is double:
-        plan.simd.solve_d.update(lu, lda, j0, j1, lo, hi, x, backwards)
-    elif lapack_t is cython.floatcomplex:
-        plan.simd.solve_c.update(<const float*>lu, lda, j0, j1, lo, hi, <float*>x, backwards)
-    else:
-        plan.simd.solve_z.update(<const double*>lu, lda, j0, j1, lo, hi, <double*>x, backwards)
-
-
-cdef inline void solve_diagonal(lapack_t* tag, const SolvePlan* plan, const lapack_t* lu,
-                                Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, lapack_t* x,
-                                bint upper) noexcept nogil:
-    if lapack_t is float:
-        (plan.simd.solve_s.upper if upper else plan.simd.solve_s.lower)(lu, lda, j0, j1, x)
-    elif lapack_t is double:
-        (plan.simd.solve_d.upper if upper else plan.simd.solve_d.lower)(lu, lda, j0, j1, x)
-    elif lapack_t is cython.floatcomplex:
-        (plan.simd.solve_c.upper if upper else plan.simd.solve_c.lower)(
-            <const float*>lu, lda, j0, j1, <float*>x)
-    else:
-        (plan.simd.solve_z.upper if upper else plan.simd.solve_z.lower)(
-            <const double*>lu, lda, j0, j1, <double*>x)
-
-
-cdef void solve_blocked_worker(const SolvePlan* plan, Py_ssize_t m, const lapack_t* lu,
-                               Py_ssize_t lda, lapack_t* x, int64_t* counters) noexcept nogil:
-    # counters: [forward done per block][backward done per block][2 tickets]
-    cdef Py_ssize_t nb = (m + pl.SOLVE_NB - 1) // pl.SOLVE_NB, i, k, r0, r1
-    cdef int64_t* forward = counters
-    cdef int64_t* backward = counters + nb
-    while True:     # L y = b: row block i after the column blocks above it
-        i = lucy_counter_take(&counters[2 * nb])
-        if i >= nb:
-            break
-        r0 = i * pl.SOLVE_NB
-        r1 = min(m, r0 + pl.SOLVE_NB)
-        for k in range(i):
-            lucy_counter_wait(&forward[k], 1)
-            solve_update(x, plan, lu, lda, k * pl.SOLVE_NB, (k + 1) * pl.SOLVE_NB, r0, r1, x,
-                         False)
-        solve_diagonal(x, plan, lu, lda, r0, r1, x, False)
-        lucy_counter_set(&forward[i], 1)
-    while True:     # U x = y: row blocks from the bottom
-        i = nb - 1 - lucy_counter_take(&counters[2 * nb + 1])
-        if i < 0:
-            break
-        r0 = i * pl.SOLVE_NB
-        r1 = min(m, r0 + pl.SOLVE_NB)
-        lucy_counter_wait(&forward[i], 1)
-        for k in range(nb - 1, i, -1):
-            lucy_counter_wait(&backward[k], 1)
-            solve_update(x, plan, lu, lda, k * pl.SOLVE_NB, min(m, (k + 1) * pl.SOLVE_NB),
-                         r0, r1, x, True)
-        solve_diagonal(x, plan, lu, lda, r0, r1, x, True)
-        lucy_counter_set(&backward[i], 1)
-
-
-cdef void solve_blocked(const SolvePlan* plan, Py_ssize_t m, Py_ssize_t nrhs,
-                        const lapack_t* lu, Py_ssize_t lda, const int32_t* piv,
-                        lapack_t* x, Py_ssize_t ldx, int num_threads) noexcept nogil:
-    """A X = B for one system with threads inside (plan.threads_inside):
-    each column of X in row blocks of SOLVE_NB, handed out by ticket, a
-    block waiting only for the blocks it reads. Every element receives its
-    updates in the unblocked order: the same bits for any num_threads."""
-    cdef Py_ssize_t nb = (m + pl.SOLVE_NB - 1) // pl.SOLVE_NB, c, k
-    cdef int64_t* counters = <int64_t*>malloc((2 * nb + 2) * sizeof(int64_t))
-    if counters == NULL:
-        mk.solve_substitutions(plan, 0, m, nrhs, lu, lda, piv, x, ldx)
-        return
-    for c in range(nrhs):
-        for k in range(2 * nb + 2):
-            counters[k] = 0
-        mk.solve_swaps(plan, x + c * ldx, piv, m)
-        with parallel(num_threads=num_threads):
-            solve_blocked_worker(plan, m, lu, lda, x + c * ldx, counters)
-    free(counters)
-
-
 cdef void solve_in_blocks_worker(Py_ssize_t m, Py_ssize_t nrhs, lapack_t* lu,
                                  Py_ssize_t lda, lapack_t* x, Py_ssize_t ldx,
                                  int64_t* counters) noexcept nogil:
@@ -1662,9 +1580,6 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
             if plan.kernel == pl.SOLVE_BLOCKS:
                 solve_in_blocks(m, nrhs, a, lda, ipiv, <lapack_t*>at(b, &ops[3], i), ldx,
                                 num_threads)
-            elif plan.kernel != pl.SOLVE_GETRS:
-                solve_blocked(plan, m, nrhs, a, lda, <int32_t*>ipiv,
-                              <lapack_t*>at(b, &ops[3], i), ldx, num_threads)
             else:
                 solve_groups(trans, m, nrhs, a, lda, ipiv, <lapack_t*>at(b, &ops[3], i), ldx,
                              <int32_t*>at(b, &ops[4], i), num_threads)

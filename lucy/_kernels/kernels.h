@@ -98,30 +98,15 @@ typedef void lucy_stream_fence_t(void);
  * ldx in complex elements. getrs solves op(A) X = B (trans 0: A, 1: A^T,
  * 2: A^H); getrs2 (real types only, else NULL) A x = b for two systems of
  * one right-hand side side by side, lu0 and lu1 sharing lda, with getrs's
- * bits; the others are its steps for A X = B, which a blocked solve
- * calls a block at a time: swaps applies P^T (P if backwards), lower and
- * upper solve the diagonal block [j0, j1) of L and of U, and update takes
- * the columns [j0, j1) of the factors out of the rows [lo, hi) of x (from
- * the last column if backwards), each in the order of the unblocked
- * substitution. */
+ * bits. */
 #define LUCY_SOLVE_TYPES(R, r)                                                               \
     typedef void lucy_getrs_##r##_t(int trans, ptrdiff_t n, ptrdiff_t nrhs, const R *lu,     \
                                     ptrdiff_t lda, const int32_t *piv, R *x, ptrdiff_t ldx);  \
-    typedef void lucy_solve_swaps_##r##_t(R *x, const int32_t *piv, ptrdiff_t n,             \
-                                          int backwards);                                    \
-    typedef void lucy_solve_block_##r##_t(const R *lu, ptrdiff_t lda, ptrdiff_t j0,          \
-                                          ptrdiff_t j1, R *x);                               \
-    typedef void lucy_solve_update_##r##_t(const R *lu, ptrdiff_t lda, ptrdiff_t j0,         \
-                                           ptrdiff_t j1, ptrdiff_t lo, ptrdiff_t hi, R *x,   \
-                                           int backwards);                                   \
     typedef void lucy_getrs2_##r##_t(ptrdiff_t n, const R *lu0, const R *lu1, ptrdiff_t lda, \
                                      const int32_t *piv0, const int32_t *piv1, R *x0, R *x1);\
     typedef struct {                                                                         \
         lucy_getrs_##r##_t *getrs;                                                           \
         lucy_getrs2_##r##_t *getrs2;                                                         \
-        lucy_solve_swaps_##r##_t *swaps;                                                     \
-        lucy_solve_block_##r##_t *lower, *upper;                                             \
-        lucy_solve_update_##r##_t *update;                                                   \
     } lucy_solve_##r;
 LUCY_SOLVE_TYPES(float, f)
 LUCY_SOLVE_TYPES(double, d)

@@ -45,18 +45,6 @@ ctypedef void (*getrs2_f_fn)(
 ctypedef void (*getrs2_d_fn)(
     Py_ssize_t n, const double* lu0, const double* lu1, Py_ssize_t lda, const int32_t* piv0,
     const int32_t* piv1, double* x0, double* x1) noexcept nogil
-ctypedef void (*solve_swaps_f_fn)(float* x, const int32_t* piv, Py_ssize_t n, bint backwards) noexcept nogil
-ctypedef void (*solve_swaps_d_fn)(double* x, const int32_t* piv, Py_ssize_t n, bint backwards) noexcept nogil
-ctypedef void (*solve_block_f_fn)(
-    const float* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, float* x) noexcept nogil
-ctypedef void (*solve_block_d_fn)(
-    const double* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, double* x) noexcept nogil
-ctypedef void (*solve_update_f_fn)(
-    const float* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t lo,
-    Py_ssize_t hi, float* x, bint backwards) noexcept nogil
-ctypedef void (*solve_update_d_fn)(
-    const double* lu, Py_ssize_t lda, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t lo,
-    Py_ssize_t hi, double* x, bint backwards) noexcept nogil
 
 
 cdef extern from "kernels.h" nogil:
@@ -76,17 +64,9 @@ cdef extern from "kernels.h" nogil:
     ctypedef struct lucy_solve_f:
         getrs_f_fn getrs
         getrs2_f_fn getrs2
-        solve_swaps_f_fn swaps
-        solve_block_f_fn lower
-        solve_block_f_fn upper
-        solve_update_f_fn update
     ctypedef struct lucy_solve_d:
         getrs_d_fn getrs
         getrs2_d_fn getrs2
-        solve_swaps_d_fn swaps
-        solve_block_d_fn lower
-        solve_block_d_fn upper
-        solve_update_d_fn update
 
     ctypedef struct lucy_kernels:
         int tier

@@ -547,19 +547,6 @@ cdef inline void solve_substitutions(const SolvePlan* plan, int trans, Py_ssize_
         plan.simd.solve_z.getrs(trans, n, nrhs, <const double*>lu, lda, piv, <double*>b, ldb)
 
 
-cdef inline void solve_swaps(const SolvePlan* plan, lapack_t* x, const int32_t* piv,
-                            Py_ssize_t n) noexcept nogil:
-    """x = P^T x by the plan's table (its kernel is SOLVE_KERNEL)."""
-    if lapack_t is float:
-        plan.simd.solve_s.swaps(x, piv, n, False)
-    elif lapack_t is double:
-        plan.simd.solve_d.swaps(x, piv, n, False)
-    elif lapack_t is cython.floatcomplex:
-        plan.simd.solve_c.swaps(<float*>x, piv, n, False)
-    else:
-        plan.simd.solve_z.swaps(<double*>x, piv, n, False)
-
-
 cdef inline void swaps_to_perm(const int32_t* piv, Py_ssize_t k, Py_ssize_t m,
                                int32_t* perm) noexcept nogil:
     """Apply the k row swaps in ``piv`` to 0..m-1: ``A[perm] == L @ U``."""

@@ -43,12 +43,9 @@ cdef enum:
     # getrs's call overhead and a pass over B for the swaps, are faster
     # (bench/kernels.md).
     SOLVE_KERNEL_MAX_NRHS = 4
-    # From this M on, a batch with fewer systems than threads solves each
-    # A X = B with threads inside the system (_batch.pyx, solve_blocked):
-    # rows in blocks of SOLVE_NB, the blocks split among the threads.
-    SOLVE_THREADS_MIN = 512
-    SOLVE_NB = 256
-    # ... and getrs, given more right-hand sides than this, runs on groups
+    # A batch with fewer systems than threads solves each A X = B with
+    # threads inside the system where the plan's kernel can: getrs, given
+    # more right-hand sides than this, runs on groups
     # of at most this many (as even as can be: 100 are two groups of 50),
     # spread over the threads. The groups depend on NRHS only, so the bits do
     # not depend on the number of threads (BLAS's own threads would give
@@ -289,14 +286,12 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
     else:
         p.kernel = SOLVE_GETRS
     p.reaches_lapack = p.kernel == SOLVE_GETRS or p.kernel == SOLVE_BLOCKS
-    # (complex128 only: the others' substitutions stream the factors at
-    # about one core's memory bandwidth, and a second thread, late to start
-    # after an idle spell, made one 3000 x 3000 system slower: float64 2.05
-    # -> 2.30-2.54 ms, float32 1.35 -> 1.7, complex64 2.35-2.45 -> 2.49-2.75,
-    # where complex128 gained, 4.46-4.52 -> 3.67-4.08; bench/kernels.md)
-    p.threads_inside = ((p.kernel == SOLVE_KERNEL and trans == 0 and m >= SOLVE_THREADS_MIN
-                         and dtype == DTYPE_Z)
-                        or (p.kernel == SOLVE_GETRS and nrhs > SOLVE_RHS_GROUP)
+    # (lucy's substitutions of one system run on one thread: they stream the
+    # factors at about one core's memory bandwidth, and a second thread on
+    # row blocks, late to start after an idle spell, made one 3000 x 3000
+    # system slower in the benchmark's rounds: float64 2.33 -> 2.65 ms,
+    # complex128 4.78 -> 6.21; bench/kernels.md)
+    p.threads_inside = ((p.kernel == SOLVE_GETRS and nrhs > SOLVE_RHS_GROUP)
                         or p.kernel == SOLVE_BLOCKS)
     return p
 

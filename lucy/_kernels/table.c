@@ -32,10 +32,7 @@ lucy_load_transposed_s_t LUCY_TIERED(lucy_load_transposed_s);
 lucy_load_transposed_d_t LUCY_TIERED(lucy_load_transposed_d);
 lucy_load_transposed_d_t LUCY_TIERED(lucy_load_transposed_z);
 #define LUCY_SOLVE_DECLARE(R, r, p)                                                          \
-    lucy_getrs_##r##_t LUCY_TIERED(lucy_getrs_##p);                                          \
-    lucy_solve_swaps_##r##_t LUCY_TIERED(lucy_solve_swaps_##p);                              \
-    lucy_solve_block_##r##_t LUCY_TIERED(lucy_solve_lower_##p), LUCY_TIERED(lucy_solve_upper_##p); \
-    lucy_solve_update_##r##_t LUCY_TIERED(lucy_solve_update_##p);
+    lucy_getrs_##r##_t LUCY_TIERED(lucy_getrs_##p);
 LUCY_SOLVE_DECLARE(float, f, s)
 LUCY_SOLVE_DECLARE(double, d, d)
 LUCY_SOLVE_DECLARE(float, f, c)
@@ -43,9 +40,7 @@ LUCY_SOLVE_DECLARE(double, d, z)
 lucy_getrs2_f_t LUCY_TIERED(lucy_getrs2_s);
 lucy_getrs2_d_t LUCY_TIERED(lucy_getrs2_d);
 #define LUCY_SOLVE_TABLE(p, two)                                                             \
-    {LUCY_TIERED(lucy_getrs_##p), two, LUCY_TIERED(lucy_solve_swaps_##p),                    \
-     LUCY_TIERED(lucy_solve_lower_##p), LUCY_TIERED(lucy_solve_upper_##p),                   \
-     LUCY_TIERED(lucy_solve_update_##p)}
+    {LUCY_TIERED(lucy_getrs_##p), two}
 #if defined(__AVX__)
 lucy_stream_columns_t LUCY_TIERED(lucy_stream_columns);
 lucy_load_transposed_d_t LUCY_TIERED(lucy_stream_load_transposed_d);
