@@ -64,36 +64,27 @@ cdef inline void laswp(lapack_int n, lapack_t* a, lapack_int lda, lapack_int k1,
         cython_lapack.zlaswp(&n, a, &lda, &k1, &k2, ipiv, &inc)
 
 
+cdef inline void trsm_left(char uplo, char diag, lapack_int m, lapack_int n, lapack_t* a,
+                           lapack_int lda, lapack_t* b, lapack_int ldb) noexcept nogil:
+    """``?trsm``: B := T^-1 B with T the lower (uplo b'L') or upper (b'U')
+    triangle of the m x m A, unit (diag b'U') or not (b'N')."""
+    cdef char side = b'L', trans = b'N'
+    cdef lapack_t one = 1
+    if lapack_t is float:
+        cython_blas.strsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+    elif lapack_t is double:
+        cython_blas.dtrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+    elif lapack_t is cython.floatcomplex:
+        cython_blas.ctrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+    else:
+        cython_blas.ztrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+
+
 cdef inline void trsm_unit_lower(lapack_int m, lapack_int n, lapack_t* a,
                                  lapack_int lda, lapack_t* b,
                                  lapack_int ldb) noexcept nogil:
-    """``?trsm``: B := L^-1 B with L the unit lower triangle of the m x m A."""
-    cdef char side = b'L', uplo = b'L', trans = b'N', diag = b'U'
-    cdef lapack_t one = 1
-    if lapack_t is float:
-        cython_blas.strsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
-    elif lapack_t is double:
-        cython_blas.dtrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
-    elif lapack_t is cython.floatcomplex:
-        cython_blas.ctrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
-    else:
-        cython_blas.ztrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
-
-
-cdef inline void trsm_upper(lapack_int m, lapack_int n, lapack_t* a,
-                            lapack_int lda, lapack_t* b,
-                            lapack_int ldb) noexcept nogil:
-    """``?trsm``: B := U^-1 B with U the upper triangle of the m x m A."""
-    cdef char side = b'L', uplo = b'U', trans = b'N', diag = b'N'
-    cdef lapack_t one = 1
-    if lapack_t is float:
-        cython_blas.strsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
-    elif lapack_t is double:
-        cython_blas.dtrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
-    elif lapack_t is cython.floatcomplex:
-        cython_blas.ctrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
-    else:
-        cython_blas.ztrsm(&side, &uplo, &trans, &diag, &m, &n, &one, a, &lda, b, &ldb)
+    """B := L^-1 B with L the unit lower triangle of the m x m A."""
+    trsm_left(c'L', c'U', m, n, a, lda, b, ldb)
 
 
 cdef inline void gemm_minus(lapack_int m, lapack_int n, lapack_int k,

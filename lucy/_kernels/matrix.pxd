@@ -14,7 +14,7 @@ from libc.float cimport FLT_MIN, DBL_MIN
 from libc.math cimport fabs
 cimport cython
 from lucy._kernels.lapack cimport (lapack_t, lapack_int, getrf, laswp, trsm_unit_lower,
-                                   trsm_upper, gemm_minus)
+                                   trsm_left, gemm_minus)
 from lucy._kernels.kernels cimport lucy_kernels, LUCY_COLUMNS_GROUP, LUCY_PANEL_MAX_COLS
 from lucy._kernels.plan cimport (Plan, SolvePlan, active, KERNEL_COLUMNS, KERNEL_PANELS,
                                  KERNEL_SCALAR, SOLVE_KERNEL, SOLVE_BLOCKS_NB,
@@ -494,12 +494,8 @@ cdef inline void solve_blocks_diagonal(Py_ssize_t n, Py_ssize_t nrhs, lapack_t* 
                                        Py_ssize_t i, bint upper) noexcept nogil:
     """X_i := T_ii^-1 X_i, T the unit lower (L) or the upper (U) triangle."""
     cdef Py_ssize_t r0 = i * SOLVE_BLOCKS_NB, rows = min(SOLVE_BLOCKS_NB, n - r0)
-    if upper:
-        trsm_upper(<lapack_int>rows, <lapack_int>nrhs, lu + r0 + r0 * lda, <lapack_int>lda,
-                   x + r0, <lapack_int>ldx)
-    else:
-        trsm_unit_lower(<lapack_int>rows, <lapack_int>nrhs, lu + r0 + r0 * lda,
-                        <lapack_int>lda, x + r0, <lapack_int>ldx)
+    trsm_left(c'U' if upper else c'L', c'N' if upper else c'U', <lapack_int>rows,
+              <lapack_int>nrhs, lu + r0 + r0 * lda, <lapack_int>lda, x + r0, <lapack_int>ldx)
 
 
 cdef inline void getrs_in_blocks(Py_ssize_t n, Py_ssize_t nrhs, lapack_t* lu,
