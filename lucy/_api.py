@@ -47,8 +47,9 @@ __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
 # runs on one thread: starting a team of threads costs more than it saves.
 _PARALLEL_MIN_WORK = 100_000
 # The same for lu_solve, in real multiply-adds of its substitutions (M^2
-# NRHS a system, four times that for complex types): they stream the factors once, at memory speed, and waking a team
-# of threads costs as much as a solve of 100 64 x 64 systems (bench/kernels.md).
+# NRHS a system, four times that for complex types): they stream the
+# factors once, at memory speed, and waking a team of threads costs as much
+# as a solve of 100 64 x 64 systems (bench/kernels.md).
 _SOLVE_PARALLEL_MIN_WORK = 1_000_000
 # LAPACK takes C int dimensions.
 _MAX_DIM = 2**31 - 1
@@ -781,11 +782,12 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
         error. The check rides on the copy of ``b`` into ``x``.
     workers : int, optional, keyword-only
         Threads to use (see :func:`lu_factor`). With fewer matrices than
-        threads, the threads work inside each system with more than four
-        right-hand sides (on row blocks of large factors, or on fixed
-        groups of right-hand sides), so that the result is the same for any
-        ``workers``; one with fewer runs on one thread, as fast as memory
-        gives it the factors.
+        threads, the threads work inside each system with many right-hand
+        sides: on row blocks of the factors from 512 x 512 (more than four
+        right-hand sides), or on fixed groups of right-hand sides below
+        (more than 64), so that the result is the same for any ``workers``.
+        A system with fewer runs on one thread, as fast as memory gives it
+        the factors.
 
     Returns
     -------

@@ -1301,8 +1301,7 @@ cdef inline void solve_one(const SolvePlan* plan, int trans, Py_ssize_t m, Py_ss
         # threads: BLAS's bits for a column depend on the columns beside it)
         solve_groups(trans, m, nrhs, a, lda, ipiv, xa, ldx, status, 1)
     elif plan.kernel == pl.SOLVE_BLOCKS:
-        mk.widen_ipiv(ipiv, m)
-        mk.getrs_in_blocks(m, nrhs, a, lda, ipiv, xa, ldx)
+        solve_in_blocks(m, nrhs, a, lda, ipiv, xa, ldx, 1)
     else:
         mk.solve_substitutions(plan, trans, m, nrhs, a, lda, <int32_t*>ipiv, xa, ldx)
 
@@ -1513,16 +1512,18 @@ cdef void solve_in_blocks_worker(Py_ssize_t m, Py_ssize_t nrhs, lapack_t* lu,
 cdef void solve_in_blocks(Py_ssize_t m, Py_ssize_t nrhs, lapack_t* lu, Py_ssize_t lda,
                           lapack_int* ipiv, lapack_t* x, Py_ssize_t ldx,
                           int num_threads) noexcept nogil:
-    """A X = B for one system by the blocked substitutions (SOLVE_BLOCKS)
-    with threads inside: row blocks handed out by ticket, each waiting only
-    for the blocks it reads; the calls of mk.getrs_in_blocks, so the same
-    bits for any num_threads. ipiv 1-based, checked."""
-    cdef Py_ssize_t width = pl.solve_blocks_width(m, nrhs), k
+    """A X = B for one system by the blocked substitutions (SOLVE_BLOCKS),
+    with up to num_threads threads inside: row blocks handed out by ticket,
+    each waiting only for the blocks it reads; the calls of
+    mk.getrs_in_blocks, so the same bits for any num_threads. ipiv 1-based
+    (int32 as load_pivots wrote it), checked."""
+    cdef Py_ssize_t width = pl.solve_blocks_width(m, nrhs)
     cdef Py_ssize_t tasks = mk.solve_blocks_count(m) * ((nrhs + width - 1) // width)
-    cdef int64_t* counters = <int64_t*>calloc(2 * tasks + 2, sizeof(int64_t))
+    cdef int64_t* counters = NULL
     mk.widen_ipiv(ipiv, m)
-    if counters == NULL or num_threads <= 1:
-        free(counters)
+    if num_threads > 1:
+        counters = <int64_t*>calloc(2 * tasks + 2, sizeof(int64_t))
+    if counters == NULL:        # (one thread, or no memory for the counters)
         mk.getrs_in_blocks(m, nrhs, lu, lda, ipiv, x, ldx)
         return
     laswp(<lapack_int>nrhs, x, <lapack_int>ldx, 1, <lapack_int>m, ipiv)

@@ -237,10 +237,17 @@ cdef inline Plan plan_factor(int dtype, Py_ssize_t m, Py_ssize_t n, const lucy_k
     return p
 
 
-cdef inline Py_ssize_t rhs_group_width(Py_ssize_t nrhs) noexcept nogil:
-    """Columns of B per getrs call (the last group may be narrower)."""
-    cdef Py_ssize_t groups = (nrhs + SOLVE_RHS_GROUP - 1) // SOLVE_RHS_GROUP
+cdef inline Py_ssize_t even_group_width(Py_ssize_t nrhs, Py_ssize_t widest) noexcept nogil:
+    """Columns per group when nrhs columns are cut into groups of at most
+    ``widest``, as even as can be (the last may be narrower): 100 at most
+    64 wide are two groups of 50."""
+    cdef Py_ssize_t groups = (nrhs + widest - 1) // widest
     return (nrhs + groups - 1) // groups if groups > 0 else 1
+
+
+cdef inline Py_ssize_t rhs_group_width(Py_ssize_t nrhs) noexcept nogil:
+    """Columns of B per getrs call."""
+    return even_group_width(nrhs, SOLVE_RHS_GROUP)
 
 
 cdef inline Py_ssize_t solve_blocks_width(Py_ssize_t m, Py_ssize_t nrhs) noexcept nogil:
@@ -249,9 +256,8 @@ cdef inline Py_ssize_t solve_blocks_width(Py_ssize_t m, Py_ssize_t nrhs) noexcep
     and with few row blocks its groups too: wide groups make gemm's best
     shape, narrow ones more work that can run at once. Fixed by m and nrhs,
     so the bits do not depend on the number of threads."""
-    cdef Py_ssize_t widest = SOLVE_BLOCKS_WIDE if m >= SOLVE_BLOCKS_MANY_ROWS else SOLVE_BLOCKS_NARROW
-    cdef Py_ssize_t groups = (nrhs + widest - 1) // widest
-    return (nrhs + groups - 1) // groups if groups > 0 else 1
+    return even_group_width(nrhs, SOLVE_BLOCKS_WIDE if m >= SOLVE_BLOCKS_MANY_ROWS
+                            else SOLVE_BLOCKS_NARROW)
 
 
 cdef inline bint has_solve(int dtype, const lucy_kernels* k) noexcept nogil:
