@@ -34,7 +34,8 @@ from lucy._kernels.plan cimport Plan, SolvePlan, plan_factor, plan_solve, active
 from lucy._kernels.kernels cimport (lucy_kernels, lucy_kernels_of, lucy_tiers_built,
                                     lucy_tiers_supported, LUCY_LANES, LUCY_LANES_MAX_N,
                                     LUCY_COLUMNS_GROUP, LUCY_COLUMNS_MAX_N)
-from lucy._kernels.openmp cimport (LUCY_OPENMP_ENABLED, LUCY_THREADS_PER_CPU, omp_get_max_threads,
+from lucy._kernels.openmp cimport (lucy_team, lucy_team_init, lucy_team_spread,
+                                   LUCY_OPENMP_ENABLED, LUCY_THREADS_PER_CPU, omp_get_max_threads,
                                    omp_get_thread_num)
 
 cdef extern from "output_cache.h" nogil:
@@ -576,8 +577,11 @@ cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     sc.waits = counters != NULL and num_threads > 1
     sc.info = factor_panel(m, 0, panel_width(0, sc.k), a, lda, ipiv)
     sc.panels_ready = 1
+    cdef lucy_team team
     if sc.waits:
+        lucy_team_init(&team)
         with parallel(num_threads=num_threads):
+            lucy_team_spread(&team)
             blocked_worker(&sc, a, ipiv)
     else:
         blocked_worker(&sc, a, ipiv)
@@ -1527,7 +1531,10 @@ cdef void solve_in_blocks(Py_ssize_t m, Py_ssize_t nrhs, lapack_t* lu, Py_ssize_
         mk.getrs_in_blocks(m, nrhs, lu, lda, ipiv, x, ldx)
         return
     laswp(<lapack_int>nrhs, x, <lapack_int>ldx, 1, <lapack_int>m, ipiv)
+    cdef lucy_team team
+    lucy_team_init(&team)
     with parallel(num_threads=num_threads):
+        lucy_team_spread(&team)
         solve_in_blocks_worker(m, nrhs, lu, lda, x, ldx, counters)
     free(counters)
 

@@ -156,6 +156,40 @@ class TestIdenticalForAnyWorkers:
             assert_bitwise_equal(lucy.lu_factor(a, workers=workers), reference, f"workers={workers}")
 
 
+def _cpu_sets():
+    """{thread id: its allowed CPUs} for every thread of this process."""
+    sets = {}
+    for tid in os.listdir("/proc/self/task"):
+        with contextlib.suppress(FileNotFoundError):
+            with open(f"/proc/self/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("Cpus_allowed_list:"):
+                        sets[tid] = line.split(":", 1)[1].strip()
+    return sets
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
+def test_threads_that_wait_on_each_other_after_idle_spells():
+    # The blocked LU and the blocked substitutions move a worker that wakes
+    # on its caller's CPU to a free one (openmp.pxd, lucy_team_spread): each
+    # call after an idle spell, when a woken worker is most often queued
+    # there. Same bits as one thread, and every thread's CPU set as it was.
+    a = readonly(well_conditioned((1, 600, 600)))
+    b = readonly(well_conditioned((1, 600, 8), seed=1))
+    lu_1 = lucy.lu_factor(a, workers=1)
+    x_1 = lucy.lu_solve(lu_1, b, workers=1)
+    lucy.lu_factor(a, workers=2)       # (the team's threads exist from here)
+    before = _cpu_sets()
+    for _ in range(5):
+        time.sleep(0.02)
+        assert_bitwise_equal(lucy.lu_factor(a, workers=2), lu_1, "lu_factor after idle")
+        time.sleep(0.02)
+        assert_bitwise_equal(lucy.lu_solve(lu_1, b, workers=2), x_1, "lu_solve after idle")
+    after = _cpu_sets()
+    assert {t: s for t, s in after.items() if t in before} == \
+        {t: s for t, s in before.items() if t in after}
+
+
 # ---------------------------------------------------------------------------
 # set_workers / get_workers
 
