@@ -133,6 +133,19 @@ class TestLuSolve:
             x = lucy.lu_solve((lu, piv), np.ones(2))
         assert not np.isfinite(x).all()
 
+    @pytest.mark.parametrize("m", [40, 300, 700])     # registers; four-column passes
+    @pytest.mark.parametrize("dtype", LAPACK_DTYPES, ids=lambda d: np.dtype(d).name)
+    def test_signed_zeros_as_lapack(self, dtype, m, rng):
+        # b = -0 and L = I: every update subtracts a product with t = -0,
+        # whose sign decides each zero of x. A register filled as 0 + t
+        # would hold +0 there.
+        a = (3 * np.eye(m) + np.triu(rng.standard_normal((m, m)), 1)).astype(dtype)
+        fac = sla.lu_factor(a)
+        b = np.full((m, 1), -0.0, dtype)
+        real = np.empty(0, dtype).real.dtype
+        got, want = lucy.lu_solve(fac, b), sla.lu_solve(fac, b)
+        np.testing.assert_array_equal(np.signbit(got.view(real)), np.signbit(want.view(real)))
+
     @given(st.integers(1, 6), st.integers(0, 4), st.integers(0, 3), st.sampled_from([0, 1, 2]))
     def test_residual_property(self, m, nrhs, batch, trans):
         rng = np.random.default_rng(m * 100 + nrhs * 10 + batch)
