@@ -449,8 +449,7 @@ cdef inline void swap_rows(Schedule* sc, Py_ssize_t s, Py_ssize_t c0,
     """Panel s's row interchanges on columns [c0, c1)."""
     cdef Py_ssize_t j0 = s * BLOCK_NB
     if c1 > c0:
-        laswp(<lapack_int>(c1 - c0), a + c0 * sc.lda, <lapack_int>sc.lda,
-              <lapack_int>(j0 + 1), <lapack_int>(j0 + panel_width(s, sc.k)), ipiv)
+        mk.laswp_prefetching(c1 - c0, a + c0 * sc.lda, sc.lda, j0 + 1, j0 + panel_width(s, sc.k), ipiv)
 
 
 cdef void wait_and_swap(Schedule* sc, Py_ssize_t s, int64_t prev_first,
@@ -524,8 +523,7 @@ cdef void swap_task(Schedule* sc, Py_ssize_t p, lapack_t* a,
     if sc.waits:
         lucy_counter_wait(&sc.panels_ready, sc.steps)
         lucy_counter_wait(&sc.finished[p], tasks_of_step(p, sc.n, sc.k))
-    laswp(<lapack_int>BLOCK_NB, a + p * BLOCK_NB * sc.lda, <lapack_int>sc.lda,
-          <lapack_int>((p + 1) * BLOCK_NB + 1), <lapack_int>sc.k, ipiv)
+    mk.laswp_prefetching(BLOCK_NB, a + p * BLOCK_NB * sc.lda, sc.lda, (p + 1) * BLOCK_NB + 1, sc.k, ipiv)
 
 
 cdef void blocked_worker(Schedule* sc, lapack_t* a,

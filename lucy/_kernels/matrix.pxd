@@ -67,6 +67,15 @@ cdef extern from *:
         (void)p; (void)bytes;
     #endif
     }
+    /* The cache line at p fetched for writing. */
+    static inline void lucy_prefetch_line(const void *p)
+    {
+    #if defined(__GNUC__)
+        __builtin_prefetch(p, 1, 3);
+    #else
+        (void)p;
+    #endif
+    }
     /* x / y by Smith's method, as GCC's -fcx-fortran-rules expands it and
        as the SIMD kernels compute it: with it every compiler gives the same
        bits (Clang's C99 division is another formula). A complex number is
@@ -105,6 +114,7 @@ cdef extern from *:
     }
     """
     void lucy_prefetch_bytes(const void* p, Py_ssize_t bytes) noexcept nogil
+    void lucy_prefetch_line(const void* p) noexcept nogil
     double complex lucy_zdiv(double complex x, double complex y) noexcept nogil
     float complex lucy_cdiv(float complex x, float complex y) noexcept nogil
 
@@ -321,6 +331,47 @@ cdef inline void columns_trsm(const lucy_kernels* k, Py_ssize_t nc, const lapack
         k.columns_trsm_d(nc, l, lda, b, ldb)
     elif lapack_t is float:
         k.columns_trsm_s(nc, l, lda, b, ldb)
+
+
+cdef enum:
+    # laswp_prefetching prefetches the rows of the column this many columns
+    # ahead (2, 4 and 8 were alike).
+    SWAP_ROWS_AHEAD = 4
+
+
+cdef inline void laswp_prefetching(Py_ssize_t n, lapack_t* a, Py_ssize_t lda, Py_ssize_t k1,
+                                   Py_ssize_t k2, const lapack_int* ipiv) noexcept nogil:
+    """LAPACK's ``?laswp`` with increment 1: rows i and ipiv[i] - 1
+    interchanged for i = k1 - 1, ..., k2 - 1 in turn (1-based k1, k2 and
+    ipiv, as laswp's), on the n columns at a.
+
+    A column at a time, its swaps in order, so the same moves as laswp's.
+    Why not laswp: in the blocked LU the pivot rows are scattered over a
+    tall column-major matrix, a cache line per row and column, which no
+    hardware prefetcher foresees; here the lines of the column
+    SWAP_ROWS_AHEAD columns ahead are prefetched (the same rows, lda
+    further on) while this one's swaps run. bench/kernels.md has the
+    measurements."""
+    cdef Py_ssize_t c, i, q, step = 64 // sizeof(lapack_t)      # elements a cache line
+    cdef lapack_t* col
+    cdef lapack_t* ahead
+    cdef lapack_t t
+    for c in range(n):
+        col = a + c * lda
+        if c + SWAP_ROWS_AHEAD < n:
+            ahead = col + SWAP_ROWS_AHEAD * lda
+            i = k1 - 1
+            while i < k2:
+                lucy_prefetch_line(ahead + i)
+                i += step
+            lucy_prefetch_line(ahead + k2 - 1)
+            for i in range(k1 - 1, k2):
+                lucy_prefetch_line(ahead + ipiv[i] - 1)
+        for i in range(k1 - 1, k2):
+            q = ipiv[i] - 1
+            t = col[i]
+            col[i] = col[q]
+            col[q] = t
 
 
 cdef inline lapack_int factor_panels(const lucy_kernels* k, Py_ssize_t m, Py_ssize_t n,
