@@ -93,7 +93,7 @@ def _broadcast_to(arr: NDArray[Any], batch: tuple[int, ...], core_ndim: int) -> 
         writeable=False)
 
 
-def _plan_threads(workers: Workers, batch_size: int, work_per_item: int,
+def _plan_threads(workers: Workers, batch_size: int, work_per_item: float,
                   threads_inside: bool = False, min_work: int = _PARALLEL_MIN_WORK) -> int:
     """Threads for one compiled call: the ``workers`` request, capped at
     :func:`max_threads` and at what the work can use (``threads_inside``:
@@ -104,12 +104,6 @@ def _plan_threads(workers: Workers, batch_size: int, work_per_item: int,
     if threads > 1 and batch_size * work_per_item < min_work:
         return 1
     return fork_safe_threads(max(threads, 1))
-
-
-def _lu_work(m: int, n: int) -> int:
-    """Multiply-adds of one m x n LU plus the copy into place."""
-    k = min(m, n)
-    return m * n * k - (m + n) * k * k // 2 + k**3 // 3 + m * n
 
 
 def _check_core_size(*dims: int, name: str = "a") -> None:
@@ -213,7 +207,8 @@ def _factor(a: object, overwrite_a: bool, check_finite: bool, workers: Workers,
         np.copyto(lu, a1, casting="unsafe")
         src = lu
     plan = _batch.factor_plan(dtype, m, n)
-    threads = _plan_threads(workers, math.prod(batch), _lu_work(m, n), plan.threads_inside)
+    threads = _plan_threads(workers, math.prod(batch), _batch.factor_work(m, n),
+                            plan.threads_inside)
     summary = _run_kernel(_batch.factor, (src, lu, piv, info, check_finite, threads),
                           plan.reaches_lapack)
     if per_matrix_info:
@@ -581,7 +576,8 @@ def _plu(a1: NDArray[Any], piv: NDArray[np.int32 | np.int64] | None, permute_l: 
         src = upper if m <= n else lower
         np.copyto(src, a1, casting="unsafe")
     plan = _batch.factor_plan(dtype, m, n)
-    threads = _plan_threads(workers, info.size, (_lu_work(m, n) if piv is None else 0) + m * m,
+    threads = _plan_threads(workers, info.size,
+                            (_batch.factor_work(m, n) if piv is None else 0) + m * m,
                             piv is None and plan.threads_inside)
     work = np.empty(threads * _batch.LANES * m * n, dtype)
     iwork = np.empty(threads * _batch.LANES * (k + m), np.int32)
@@ -889,9 +885,8 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
         np.copyto(x_mat, b_mat, casting="unsafe")
         rhs = x_mat
     plan = _batch.solve_plan(dtype, m, trans_code, nrhs)
-    # (a complex multiply-add is four real ones)
-    madds = m * m * nrhs * (4 if dtype.kind == "c" else 1)
-    threads = _plan_threads(workers, info.size, madds, plan.threads_inside,
+    threads = _plan_threads(workers, info.size, _batch.solve_work(dtype, m, nrhs),
+                            plan.threads_inside,
                             min_work=_SOLVE_PARALLEL_MIN_WORK)
     work = np.empty(threads * m * m, dtype)
     # Pivots of LANES systems per thread (the four-lane solve of tiny

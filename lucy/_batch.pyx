@@ -34,7 +34,7 @@ from lucy._kernels.plan cimport Plan, SolvePlan, plan_factor, plan_solve, active
 from lucy._kernels.kernels cimport (lucy_kernels, lucy_kernels_of, lucy_tiers_built,
                                     lucy_tiers_supported, LUCY_LANES, LUCY_LANES_MAX_N,
                                     LUCY_COLUMNS_GROUP, LUCY_COLUMNS_MAX_N)
-from lucy._kernels.openmp cimport (lucy_team, lucy_team_init, lucy_team_spread,
+from lucy._kernels.openmp cimport (lucy_team, lucy_team_init, lucy_team_hold, lucy_team_release,
                                    LUCY_OPENMP_ENABLED, LUCY_THREADS_PER_CPU, omp_get_max_threads,
                                    omp_get_thread_num)
 
@@ -218,6 +218,17 @@ def openmp_max_threads():
     """Threads an OpenMP region started now from this thread would get
     (OMP_NUM_THREADS, omp_set_num_threads, threadpoolctl limits)."""
     return omp_get_max_threads()
+
+
+def factor_work(Py_ssize_t m, Py_ssize_t n):
+    """Multiply-adds of one m x n LU and its copy (plan.pxd's factor_work),
+    the measure behind the thread decisions."""
+    return pl.factor_work(m, n)
+
+
+def solve_work(dtype, Py_ssize_t m, Py_ssize_t nrhs):
+    """Real multiply-adds of one system's substitutions (plan.pxd)."""
+    return pl.solve_work(dtype_code(dtype), m, nrhs)
 
 
 def lapack_int_size():
@@ -577,10 +588,11 @@ cdef lapack_int factor_blocked(Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     sc.panels_ready = 1
     cdef lucy_team team
     if sc.waits:
-        lucy_team_init(&team)
+        lucy_team_init(&team, True)
         with parallel(num_threads=num_threads):
-            lucy_team_spread(&team)
+            lucy_team_hold(&team)
             blocked_worker(&sc, a, ipiv)
+            lucy_team_release()
     else:
         blocked_worker(&sc, a, ipiv)
     free(counters)
@@ -887,19 +899,24 @@ cdef bint load_parallel(lapack_t* tag, Py_ssize_t i, const Batch* b,
                           and m % 8 == 0 and n % 4 == 0 and lda % 4 == 0
                           and k.stream_load_transposed_d != NULL)
     cdef bint finite
-    for t in prange(ntiles, num_threads=num_threads, schedule='static'):
-        c0 = t * BLOCK_NB
-        cw = BLOCK_NB if c0 + BLOCK_NB <= n else n - c0
-        if streamed:
-            finite = k.stream_load_transposed_d(
-                src + c0 * sz, ops[0].row_stride, m, cw, <double*>(dst + c0 * lda), lda)
-            k.stream_fence()
-            if check_finite and not finite:
+    cdef lucy_team team
+    lucy_team_init(&team, True)
+    with parallel(num_threads=num_threads):
+        lucy_team_hold(&team)
+        for t in prange(ntiles, schedule='static'):
+            c0 = t * BLOCK_NB
+            cw = BLOCK_NB if c0 + BLOCK_NB <= n else n - c0
+            if streamed:
+                finite = k.stream_load_transposed_d(
+                    src + c0 * sz, ops[0].row_stride, m, cw, <double*>(dst + c0 * lda), lda)
+                k.stream_fence()
+                if check_finite and not finite:
+                    nonfinite_tiles += 1
+            elif not mk.load_fortran(src + c0 * ops[0].col_stride, ops[0].row_stride,
+                                     ops[0].col_stride, dst + c0 * lda, m, cw, lda,
+                                     check_finite):
                 nonfinite_tiles += 1
-        elif not mk.load_fortran(src + c0 * ops[0].col_stride, ops[0].row_stride,
-                                 ops[0].col_stride, dst + c0 * lda, m, cw, lda,
-                                 check_finite):
-            nonfinite_tiles += 1
+        lucy_team_release()
     return nonfinite_tiles == 0
 
 
@@ -929,10 +946,15 @@ cdef void factor_loop(lapack_t* tag, const Plan* plan, const Batch* b,
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
-    for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
-        end = (blk + 1) * length
-        factor_block(tag, plan, blk * length, end if end < b.size else b.size, b, ops,
-                     m, n, in_place, check_finite, 1, info, summaries)
+    cdef lucy_team team
+    lucy_team_init(&team, pl.holds_cpus(b.size * pl.factor_work(m, n)))
+    with parallel(num_threads=num_threads):
+        lucy_team_hold(&team)
+        for blk in prange(nblocks, schedule='dynamic'):
+            end = (blk + 1) * length
+            factor_block(tag, plan, blk * length, end if end < b.size else b.size, b, ops,
+                         m, n, in_place, check_finite, 1, info, summaries)
+        lucy_team_release()
 
 
 def factor(cnp.ndarray src, cnp.ndarray lu, cnp.ndarray piv, info,
@@ -1137,12 +1159,18 @@ cdef void lu_loop(lapack_t* work, int32_t* iwork, const Plan* plan, const Batch*
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
-    for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
-        t = omp_get_thread_num()
-        end = (blk + 1) * length
-        lu_block(work + t * wsize, iwork + t * isize, plan, blk * length,
-                 end if end < b.size else b.size, b, ops, piv_is_int64,
-                 perm_kind, m, n, factor, check_finite, 1)
+    cdef lucy_team team
+    lucy_team_init(&team, pl.holds_cpus(
+        b.size * ((pl.factor_work(m, n) if factor else 0) + <double>m * m)))
+    with parallel(num_threads=num_threads):
+        lucy_team_hold(&team)
+        for blk in prange(nblocks, schedule='dynamic'):
+            t = omp_get_thread_num()
+            end = (blk + 1) * length
+            lu_block(work + t * wsize, iwork + t * isize, plan, blk * length,
+                     end if end < b.size else b.size, b, ops, piv_is_int64,
+                     perm_kind, m, n, factor, check_finite, 1)
+        lucy_team_release()
 
 
 def lu(cnp.ndarray src, piv_in, perm_out, cnp.ndarray lower, cnp.ndarray upper,
@@ -1530,10 +1558,11 @@ cdef void solve_in_blocks(Py_ssize_t m, Py_ssize_t nrhs, lapack_t* lu, Py_ssize_
         return
     laswp(<lapack_int>nrhs, x, <lapack_int>ldx, 1, <lapack_int>m, ipiv)
     cdef lucy_team team
-    lucy_team_init(&team)
+    lucy_team_init(&team, True)
     with parallel(num_threads=num_threads):
-        lucy_team_spread(&team)
+        lucy_team_hold(&team)
         solve_in_blocks_worker(m, nrhs, lu, lda, x, ldx, counters)
+        lucy_team_release()
     free(counters)
 
 
@@ -1547,6 +1576,7 @@ cdef void solve_groups(int trans, Py_ssize_t m, Py_ssize_t nrhs, lapack_t* a, Py
     cdef Py_ssize_t width = pl.rhs_group_width(nrhs), g, c0
     cdef Py_ssize_t groups = (nrhs + width - 1) // width
     cdef lapack_int linfo = 0
+    cdef lucy_team team
     mk.widen_ipiv(ipiv, m)      # ILP64 LAPACK: 64-bit ipiv (LP64: nothing)
     if num_threads <= 1:
         for g in range(groups):
@@ -1555,12 +1585,16 @@ cdef void solve_groups(int trans, Py_ssize_t m, Py_ssize_t nrhs, lapack_t* a, Py
                   <lapack_int>min(width, nrhs - c0), a, <lapack_int>lda, ipiv,
                   x + c0 * ldx, <lapack_int>ldx, &linfo)
     else:
-        for g in prange(groups, num_threads=num_threads, schedule='dynamic'):
-            c0 = g * width
-            linfo = 0       # (assigned here: private to each thread)
-            getrs(TRANS_CODES[trans], <lapack_int>m,
-                  <lapack_int>min(width, nrhs - c0), a, <lapack_int>lda, ipiv,
-                  x + c0 * ldx, <lapack_int>ldx, &linfo)
+        lucy_team_init(&team, True)
+        with parallel(num_threads=num_threads):
+            lucy_team_hold(&team)
+            for g in prange(groups, schedule='dynamic'):
+                c0 = g * width
+                linfo = 0       # (assigned here: private to each thread)
+                getrs(TRANS_CODES[trans], <lapack_int>m,
+                      <lapack_int>min(width, nrhs - c0), a, <lapack_int>lda, ipiv,
+                      x + c0 * ldx, <lapack_int>ldx, &linfo)
+            lucy_team_release()
     status[0] = 0       # (arguments valid: getrs reports no error)
 
 
@@ -1592,12 +1626,17 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
         return
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
-    for blk in prange(nblocks, num_threads=num_threads, schedule='dynamic'):
-        t = omp_get_thread_num()
-        end = (blk + 1) * length
-        solve_block(lu_work + t * m * m, ipiv + t * LANES_CHUNK * m, plan, blk * length,
-                    end if end < b.size else b.size, b, ops, piv_is_int64, m,
-                    nrhs, trans, in_place, check_finite)
+    cdef lucy_team team
+    lucy_team_init(&team, pl.holds_cpus(b.size * pl.solve_work(pl.dtype_of(lu_work), m, nrhs)))
+    with parallel(num_threads=num_threads):
+        lucy_team_hold(&team)
+        for blk in prange(nblocks, schedule='dynamic'):
+            t = omp_get_thread_num()
+            end = (blk + 1) * length
+            solve_block(lu_work + t * m * m, ipiv + t * LANES_CHUNK * m, plan, blk * length,
+                        end if end < b.size else b.size, b, ops, piv_is_int64, m,
+                        nrhs, trans, in_place, check_finite)
+        lucy_team_release()
 
 
 def solve(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray rhs, cnp.ndarray x,

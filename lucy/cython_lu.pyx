@@ -10,6 +10,7 @@ a workspace the caller did not pass (malloc/free within the call).
 import os
 
 cimport cython
+cimport cython.parallel
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t
 from libc.stdlib cimport malloc, free
@@ -18,8 +19,9 @@ from lucy._kernels.lapack cimport lapack_t, lapack_int, getrs
 from lucy._kernels cimport matrix as mk
 from lucy._kernels.plan cimport (Plan, SolvePlan, plan_factor, plan_solve, dtype_of, active,
                                  select_kernels, KERNEL_GETRF, SOLVE_GETRS,
-                                 SOLVE_BLOCKS)
-from lucy._kernels.openmp cimport lucy_max_threads, omp_get_thread_num
+                                 SOLVE_BLOCKS, factor_work, holds_cpus)
+from lucy._kernels.openmp cimport (lucy_max_threads, omp_get_thread_num, lucy_team,
+                                   lucy_team_init, lucy_team_hold, lucy_team_release)
 
 cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX
@@ -243,6 +245,7 @@ cdef int factor_batch(Py_ssize_t batch, Py_ssize_t m, Py_ssize_t n, lapack_t* a,
     cdef int status, nt = 1
     cdef char* own = NULL
     cdef char* w = <char*>work
+    cdef lucy_team team
     if batch < 0:
         return -1
     if bad_dim(m):
@@ -293,14 +296,18 @@ cdef int factor_batch(Py_ssize_t batch, Py_ssize_t m, Py_ssize_t n, lapack_t* a,
             if status > 0:
                 count += 1
     else:
-        for i in prange(batch, num_threads=nt, schedule='guided'):
-            t = omp_get_thread_num()
-            status = factor_one(m, n, a + i * batch_stride, rs, cs,
-                                piv + i * piv_stride,
-                                w + t * ws if w != NULL else NULL)
-            if info != NULL:
-                info[i] = status
-            count += status > 0
+        lucy_team_init(&team, holds_cpus(batch * factor_work(m, n)))
+        with cython.parallel.parallel(num_threads=nt):     # (`parallel` is an argument)
+            lucy_team_hold(&team)
+            for i in prange(batch, schedule='guided'):
+                t = omp_get_thread_num()
+                status = factor_one(m, n, a + i * batch_stride, rs, cs,
+                                    piv + i * piv_stride,
+                                    w + t * ws if w != NULL else NULL)
+                if info != NULL:
+                    info[i] = status
+                count += status > 0
+            lucy_team_release()
     free(own)
     return <int>(count if count < INT32_MAX else INT32_MAX)
 

@@ -169,25 +169,37 @@ def _cpu_sets():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
-def test_threads_that_wait_on_each_other_after_idle_spells():
-    # The blocked LU and the blocked substitutions move a worker that wakes
-    # on its caller's CPU to a free one (openmp.pxd, lucy_team_spread): each
-    # call after an idle spell, when a woken worker is most often queued
-    # there. Same bits as one thread, and every thread's CPU set as it was.
+def test_threads_hold_cpus_after_idle_spells():
+    # Every parallel region of enough work holds a CPU per thread for its
+    # duration (openmp.pxd, lucy_team_hold), moving a worker that wakes on
+    # its caller's CPU to a free one, and gives each thread its CPU set back
+    # at the end. Exercised after idle spells, when a woken worker is most
+    # often queued on the caller's CPU: the blocked LU and its copy-in, the
+    # blocked substitutions, and the loops over a batch's matrices (lu_factor,
+    # lu, lu_solve). Same bits as one thread, and every thread's CPU set as
+    # it was.
     a = readonly(well_conditioned((1, 600, 600)))
     b = readonly(well_conditioned((1, 600, 8), seed=1))
+    many = readonly(well_conditioned((2000, 16, 16), seed=2))
+    many_b = readonly(well_conditioned((2000, 16, 40), seed=3))
+    calls = {
+        "lu_factor, one large matrix": lambda w: lucy.lu_factor(a, workers=w),
+        "lu_solve, blocked substitutions": lambda w: lucy.lu_solve(lu_1, b, workers=w),
+        "lu_factor, a batch": lambda w: lucy.lu_factor(many, workers=w),
+        "lu, a batch": lambda w: lucy.lu(many, workers=w),
+        "lu_solve, a batch": lambda w: lucy.lu_solve(many_lu, many_b, workers=w),
+    }
     lu_1 = lucy.lu_factor(a, workers=1)
-    x_1 = lucy.lu_solve(lu_1, b, workers=1)
-    lucy.lu_factor(a, workers=2)       # (the team's threads exist from here)
-    before = _cpu_sets()
-    for _ in range(5):
-        time.sleep(0.02)
-        assert_bitwise_equal(lucy.lu_factor(a, workers=2), lu_1, "lu_factor after idle")
-        time.sleep(0.02)
-        assert_bitwise_equal(lucy.lu_solve(lu_1, b, workers=2), x_1, "lu_solve after idle")
-    after = _cpu_sets()
-    assert {t: s for t, s in after.items() if t in before} == \
-        {t: s for t, s in before.items() if t in after}
+    many_lu = lucy.lu_factor(many, workers=1)
+    expected = {name: call(1) for name, call in calls.items()}
+    # (the caller's set before any call of this test: the workers' sets are
+    # the process's, which every thread, the caller included, has here)
+    allowed = _cpu_sets()[str(threading.get_native_id())]
+    for _ in range(3):
+        for name, call in calls.items():
+            time.sleep(0.02)
+            assert_bitwise_equal(call(2), expected[name], f"{name} after idle")
+            assert set(_cpu_sets().values()) == {allowed}, f"{name}: a CPU set not given back"
 
 
 # ---------------------------------------------------------------------------

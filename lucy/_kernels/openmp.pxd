@@ -20,69 +20,94 @@ cdef extern from *:
         return LUCY_THREADS_PER_CPU * (procs > 0 ? procs : 1);
     }
 
-    /* A parallel region's hold on CPUs (lucy_team_spread): bit c set once
-       a thread of the team runs on CPU c; the caller's CPU from the start. */
+    /* A parallel region's hold on CPUs (lucy_team_hold): bit c set once a
+       thread of the team holds CPU c; the caller's CPU from the start. 0: the
+       region holds none. */
     typedef struct { unsigned long long claimed; int arrived; } lucy_team;
 
     #if defined(_OPENMP) && defined(__linux__)
     #include <sched.h>
     #endif
-    static inline void lucy_team_init(lucy_team *team) {
+    /* By the caller, before a region; hold: whether its threads hold CPUs. */
+    static inline void lucy_team_init(lucy_team *team, int hold) {
         team->claimed = 0;
         team->arrived = 0;
     #if defined(_OPENMP) && defined(CPU_SET)
         const int cpu = sched_getcpu();
-        if (cpu >= 0 && cpu < 64)
+        if (hold && cpu >= 0 && cpu < 64)
             team->claimed = 1ull << cpu;
+    #else
+        (void)hold;
     #endif
     }
     #if defined(_OPENMP) && defined(CPU_SET)
-    /* Called by every thread at the start of a region whose threads wait on
-       each other's tasks (the blocked LU, the blocked substitutions). Linux
-       may queue a woken worker on its waker's CPU while another CPU idles
-       (wake-affine placement; some guest kernels pack vCPUs on purpose),
-       and there the worker and the caller share one CPU until a balancing
-       tick, while each waits in turn for the other's tasks. A worker that
-       finds its CPU held moves to an allowed CPU that none of the team
-       holds, then takes its own CPU set back, so any binding (taskset,
-       OMP_PROC_BIND) stays as it was. The caller yields once, so that a
-       worker queued behind it runs now and can leave. Regions of
-       independent items skip this: there a late worker only takes fewer
-       items, while a move delays the region's end by the idle CPU's wake-up
-       (bench/kernels.md). Nothing moves with one thread, more threads than
+    /* The CPU set a thread had before lucy_team_hold, for lucy_team_release. */
+    static __thread cpu_set_t lucy_held_saved;
+    static __thread int lucy_held = 0;
+
+    /* Called by every thread at the start of each of lucy's parallel
+       regions: each thread keeps one CPU of its own until
+       lucy_team_release, at the region's end. Why: Linux may queue a woken
+       worker on its waker's CPU while another CPU idles (wake-affine
+       placement), and some virtual machines' kernels pack vCPUs on purpose,
+       pulling a thread that moved away back again; the threads then take
+       turns on one CPU, and a call runs at one thread's speed in about half
+       the calls after an idle spell (bench/kernels.md). A thread on a CPU no
+       other thread of the team holds stays there; one whose CPU is taken
+       moves to an allowed CPU that none of the team holds, the search
+       starting after its own so that concurrent calls spread out. Only CPUs
+       of the thread's own CPU set are used, and the set is given back at the
+       region's end, so taskset and OMP_PROC_BIND bindings stay as they were.
+       The caller yields once, so that a worker queued behind it runs now
+       and can leave. Nothing happens with one thread, more threads than
        CPUs, or a CPU number past 63. */
-    static void lucy_team_spread(lucy_team *team)
+    static void lucy_team_hold(lucy_team *team)
     {
         const int nt = omp_get_num_threads();
         if (nt < 2 || nt > omp_get_num_procs() || team->claimed == 0)
             return;
+        const int cpu = sched_getcpu();
+        if (cpu < 0 || cpu >= 64 || sched_getaffinity(0, sizeof lucy_held_saved,
+                                                       &lucy_held_saved) != 0)
+            return;
+        int target = cpu;
+        if (omp_get_thread_num() != 0
+                && (__atomic_fetch_or(&team->claimed, 1ull << cpu, __ATOMIC_ACQ_REL)
+                    & (1ull << cpu))) {
+            target = -1;
+            for (int k = 1; k < 64 && target < 0; k++) {
+                const int c = (cpu + k) % 64;
+                if (CPU_ISSET(c, &lucy_held_saved)
+                        && !(__atomic_fetch_or(&team->claimed, 1ull << c, __ATOMIC_ACQ_REL)
+                             & (1ull << c)))
+                    target = c;
+            }
+        }
+        if (target >= 0) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(target, &one);
+            lucy_held = sched_setaffinity(0, sizeof one, &one) == 0;
+        }
         if (omp_get_thread_num() == 0) {
             if (__atomic_load_n(&team->arrived, __ATOMIC_ACQUIRE) < nt - 1)
                 sched_yield();
-            return;
+        } else {
+            __atomic_add_fetch(&team->arrived, 1, __ATOMIC_ACQ_REL);
         }
-        const int cpu = sched_getcpu();
-        if (cpu >= 0 && cpu < 64
-                && (__atomic_fetch_or(&team->claimed, 1ull << cpu, __ATOMIC_ACQ_REL)
-                    & (1ull << cpu))) {
-            cpu_set_t mine, one;
-            if (sched_getaffinity(0, sizeof mine, &mine) == 0)
-                for (int c = 0; c < 64; c++) {
-                    if (!CPU_ISSET(c, &mine)
-                            || (__atomic_fetch_or(&team->claimed, 1ull << c, __ATOMIC_ACQ_REL)
-                                & (1ull << c)))
-                        continue;
-                    CPU_ZERO(&one);
-                    CPU_SET(c, &one);
-                    if (sched_setaffinity(0, sizeof one, &one) == 0)
-                        sched_setaffinity(0, sizeof mine, &mine);
-                    break;
-                }
+    }
+
+    /* Each thread at the end of a region that began with lucy_team_hold. */
+    static inline void lucy_team_release(void)
+    {
+        if (lucy_held) {
+            sched_setaffinity(0, sizeof lucy_held_saved, &lucy_held_saved);
+            lucy_held = 0;
         }
-        __atomic_add_fetch(&team->arrived, 1, __ATOMIC_ACQ_REL);
     }
     #else
-    static inline void lucy_team_spread(lucy_team *team) { (void)team; }
+    static inline void lucy_team_hold(lucy_team *team) { (void)team; }
+    static inline void lucy_team_release(void) {}
     #endif
     """
     bint LUCY_OPENMP_ENABLED
@@ -94,5 +119,6 @@ cdef extern from *:
     ctypedef struct lucy_team:
         unsigned long long claimed
         int arrived
-    void lucy_team_init(lucy_team* team) noexcept nogil
-    void lucy_team_spread(lucy_team* team) noexcept nogil
+    void lucy_team_init(lucy_team* team, bint hold) noexcept nogil
+    void lucy_team_hold(lucy_team* team) noexcept nogil
+    void lucy_team_release() noexcept nogil

@@ -302,6 +302,38 @@ cdef inline SolvePlan plan_solve(int dtype, Py_ssize_t m, Py_ssize_t nrhs, int t
     return p
 
 
+cdef inline double factor_work(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Multiply-adds of one m x n LU plus its copy into place (the
+    measure of work behind the thread decisions of lucy/_api.py and
+    holds_cpus)."""
+    cdef double k = m if m < n else n
+    return <double>m * n * k - (<double>m + n) * k * k / 2 + k * k * k / 3 + <double>m * n
+
+
+cdef inline double solve_work(int dtype, Py_ssize_t m, Py_ssize_t nrhs) noexcept nogil:
+    """Real multiply-adds of one system's substitutions (a complex
+    multiply-add is four)."""
+    return <double>m * m * nrhs * (4 if dtype == DTYPE_C or dtype == DTYPE_Z else 1)
+
+
+cdef enum:
+    # From this much work in a call (factor_work or solve_work, summed over
+    # the batch), the threads of a loop over its matrices each hold a CPU of
+    # their own for the loop (openmp.pxd, lucy_team_hold). Where Linux
+    # queues the woken worker on the caller's CPU, holding means waking an
+    # idle CPU for it, 65-73 us on this project's VM (sometimes more); below
+    # about 10^6 multiply-adds (100 solves of 64 x 64 systems: 0.41 x 10^6,
+    # 0.2-0.3 ms) that wait costs as much as it wins, above it the loop ran
+    # at two threads' speed instead of one's in half the calls
+    # (bench/kernels.md). The loops inside one large matrix always hold.
+    HOLD_CPUS_MIN_WORK = 1000000
+
+
+cdef inline bint holds_cpus(double work) noexcept nogil:
+    """Whether a batch loop of ``work`` multiply-adds holds its CPUs."""
+    return work >= HOLD_CPUS_MIN_WORK
+
+
 cdef inline bint threads_over_matrices(Py_ssize_t batch_size, int num_threads) noexcept nogil:
     """How a batch's threads share its work: each takes whole matrices (or
     systems) when there are at least as many as threads; with fewer, the
