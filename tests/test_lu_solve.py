@@ -233,7 +233,7 @@ class TestLaneSolve:
 
 @pytest.mark.parametrize("m,dtype", [(300, np.float64), (1100, np.float64),
                                      (600, np.complex128), (530, np.float32),
-                                     (520, np.complex64),
+                                     (520, np.complex64), (1030, np.float32),
                                      (2100, np.float64)])
 @pytest.mark.parametrize("nrhs", [1, 3, 60, 100, 300])
 def test_one_large_system_same_bits_for_any_workers(m, dtype, nrhs, rng):

@@ -339,7 +339,7 @@ static void test_solve(const lucy_kernels *kt, const char *dir)
 {
     seed(5);
     FILE *out = open_out(dir, "solve");
-    static const int sizes[] = {1, 2, 5, 9, 33, 100};
+    static const int sizes[] = {1, 2, 5, 9, 33, 100, 1030};     /* 1030: passes of 8 */
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         const int n = sizes[s], nrhs = 2;
         double complex *lu = malloc(sizeof *lu * n * n), *x0 = malloc(sizeof *x0 * n * nrhs),
