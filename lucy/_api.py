@@ -81,9 +81,13 @@ def _broadcast_batch_shapes(shapes: Sequence[tuple[int, ...]],
 
 
 def _broadcast_to(arr: NDArray[Any], batch: tuple[int, ...], core_ndim: int) -> NDArray[Any]:
-    """Read-only view of ``arr`` with its batch dimensions broadcast to
-    ``batch`` (stride 0 where broadcast); any number of dimensions."""
+    """``arr`` with its batch dimensions broadcast to ``batch`` (a read-only
+    view, stride 0 where broadcast; any number of dimensions), for the
+    kernels to read; ``arr`` itself when it has that batch shape already
+    (as_strided costs microseconds a call)."""
     nbatch = arr.ndim - core_ndim
+    if arr.shape[:nbatch] == batch:
+        return arr
     pad = len(batch) - nbatch
     strides = [0] * pad + [
         0 if size != want else stride
@@ -897,7 +901,8 @@ def lu_solve(lu_and_piv: tuple[ArrayLike | DaskArray, ArrayLike | DaskArray],
             x_mat, info, trans_code,
             work, iwork, check_finite, threads)
     _run_kernel(_batch.solve, args, plan.reaches_lapack)
-    if check_finite:
-        _raise_nonfinite(info, "b")
-    _raise_bad_pivots(info, "piv", m)
+    if info.size and info.min() < 0:       # (one pass over info when all went well)
+        if check_finite:
+            _raise_nonfinite(info, "b")
+        _raise_bad_pivots(info, "piv", m)
     return x

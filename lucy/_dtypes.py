@@ -54,15 +54,18 @@ def as_numeric_array(a: object, name: str, min_ndim: int) -> NDArray[Any]:
     number; strings, bytes, datetimes, structured dtypes, masked arrays and
     sparse matrices are refused (SciPy would silently parse strings and drop
     masks)."""
-    if isinstance(a, np.ma.MaskedArray):
-        raise ValueError(f"{name}: masked arrays are not supported")
-    if hasattr(a, "tocsr") or hasattr(a, "todense") and not isinstance(a, np.ndarray):
-        raise TypeError(f"{name}: sparse matrices are not supported; "
-                        "convert with .toarray() first")
-    try:
-        arr = np.asarray(a)
-    except (ValueError, TypeError) as exc:   # e.g. ragged nested lists
-        raise ValueError(f"{name} cannot be read as an array: {exc}") from None
+    if type(a) is np.ndarray:       # (the common case, neither masked nor sparse)
+        arr = a
+    else:
+        if isinstance(a, np.ma.MaskedArray):
+            raise ValueError(f"{name}: masked arrays are not supported")
+        if hasattr(a, "tocsr") or hasattr(a, "todense") and not isinstance(a, np.ndarray):
+            raise TypeError(f"{name}: sparse matrices are not supported; "
+                            "convert with .toarray() first")
+        try:
+            arr = np.asarray(a)
+        except (ValueError, TypeError) as exc:   # e.g. ragged nested lists
+            raise ValueError(f"{name} cannot be read as an array: {exc}") from None
     if arr.dtype.char == "O":
         arr = _convert_objects(arr, name)
     elif arr.dtype.char not in _SCORE:
