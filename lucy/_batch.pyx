@@ -460,7 +460,8 @@ cdef inline void swap_rows(Schedule* sc, Py_ssize_t s, Py_ssize_t c0,
     """Panel s's row interchanges on columns [c0, c1)."""
     cdef Py_ssize_t j0 = s * BLOCK_NB
     if c1 > c0:
-        mk.laswp_prefetching(c1 - c0, a + c0 * sc.lda, sc.lda, j0 + 1, j0 + panel_width(s, sc.k), ipiv)
+        mk.laswp_prefetching(c1 - c0, a + c0 * sc.lda, sc.lda, j0 + 1,
+                             j0 + panel_width(s, sc.k), ipiv)
 
 
 cdef void wait_and_swap(Schedule* sc, Py_ssize_t s, int64_t prev_first,
@@ -534,7 +535,8 @@ cdef void swap_task(Schedule* sc, Py_ssize_t p, lapack_t* a,
     if sc.waits:
         lucy_counter_wait(&sc.panels_ready, sc.steps)
         lucy_counter_wait(&sc.finished[p], tasks_of_step(p, sc.n, sc.k))
-    mk.laswp_prefetching(BLOCK_NB, a + p * BLOCK_NB * sc.lda, sc.lda, (p + 1) * BLOCK_NB + 1, sc.k, ipiv)
+    mk.laswp_prefetching(BLOCK_NB, a + p * BLOCK_NB * sc.lda, sc.lda, (p + 1) * BLOCK_NB + 1,
+                         sc.k, ipiv)
 
 
 cdef void blocked_worker(Schedule* sc, lapack_t* a,
@@ -1627,7 +1629,8 @@ cdef void solve_loop(lapack_t* lu_work, lapack_int* ipiv, const SolvePlan* plan,
     length = block_length(b.size, num_threads)
     nblocks = (b.size + length - 1) // length
     cdef lucy_team team
-    lucy_team_init(&team, pl.holds_cpus(b.size * pl.solve_work(pl.dtype_of(lu_work), m, nrhs)))
+    lucy_team_init(&team, pl.holds_cpus(
+        b.size * pl.solve_work(pl.dtype_of(lu_work), m, nrhs)))
     with parallel(num_threads=num_threads):
         lucy_team_hold(&team)
         for blk in prange(nblocks, schedule='dynamic'):

@@ -70,10 +70,11 @@ cdef extern from *:
         if (cpu < 0 || cpu >= 64 || sched_getaffinity(0, sizeof lucy_held_saved,
                                                        &lucy_held_saved) != 0)
             return;
+        /* (the caller claims its CPU again here, in case it moved since
+           lucy_team_init, and keeps it whoever claimed it first) */
         int target = cpu;
-        if (omp_get_thread_num() != 0
-                && (__atomic_fetch_or(&team->claimed, 1ull << cpu, __ATOMIC_ACQ_REL)
-                    & (1ull << cpu))) {
+        if ((__atomic_fetch_or(&team->claimed, 1ull << cpu, __ATOMIC_ACQ_REL) & (1ull << cpu))
+                && omp_get_thread_num() != 0) {
             target = -1;
             for (int k = 1; k < 64 && target < 0; k++) {
                 const int c = (cpu + k) % 64;

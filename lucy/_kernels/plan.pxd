@@ -321,11 +321,13 @@ cdef enum:
     # the batch), the threads of a loop over its matrices each hold a CPU of
     # their own for the loop (openmp.pxd, lucy_team_hold). Where Linux
     # queues the woken worker on the caller's CPU, holding means waking an
-    # idle CPU for it, 65-73 us on this project's VM (sometimes more); below
-    # about 10^6 multiply-adds (100 solves of 64 x 64 systems: 0.41 x 10^6,
-    # 0.2-0.3 ms) that wait costs as much as it wins, above it the loop ran
+    # idle CPU for it, 65-73 us on this project's VM (sometimes more), which
+    # a loop of a few tens of microseconds cannot win back; from 10^6 (10 x
+    # 512 x 512 solves, 2.6 x 10^6, take 0.7-0.9 ms) the loops measured ran
     # at two threads' speed instead of one's in half the calls
-    # (bench/kernels.md). The loops inside one large matrix always hold.
+    # (bench/kernels.md). Solves below 10^6 run on one thread anyway
+    # (lucy/_api.py's _SOLVE_PARALLEL_MIN_WORK). The loops inside one large
+    # matrix always hold.
     HOLD_CPUS_MIN_WORK = 1000000
 
 
